@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ethdev glue of net_virtio_vdpa: probe, devargs, dev ops. The control path
+ * lives in lib/ (vv_dev), the bursts in virtio_vdpa_rxtx.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
+#include <ethdev_vdev.h>
+#include <rte_ether.h>
+#include <rte_kvargs.h>
+#include <rte_malloc.h>
+#include <rte_memzone.h>
+
+#include "virtio_vdpa_devargs.h"
+#include "virtio_vdpa_logs.h"
+#include "virtio_vdpa_mem.h"
+#include "virtio_vdpa_rxtx.h"
+#include "vv_dev.h"
+#include "vv_log.h"
+
+#define VV_DRIVER_NAME net_virtio_vdpa
+#define VV_DEFAULT_MTU_MAX 9600
+#define VV_RX_REFILL_THRESH 32
+#define VV_TX_RECLAIM_THRESH 32
+
+RTE_LOG_REGISTER_DEFAULT(virtio_vdpa_logtype, NOTICE);
+RTE_LOG_REGISTER_SUFFIX(virtio_vdpa_logtype_init, init, NOTICE);
+RTE_LOG_REGISTER_SUFFIX(virtio_vdpa_logtype_rx, rx, NOTICE);
+RTE_LOG_REGISTER_SUFFIX(virtio_vdpa_logtype_tx, tx, NOTICE);
+
+struct virtio_vdpa_private {
+	struct vv_dev dev;
+	struct virtio_vdpa_devargs args;
+	struct rte_ether_addr mac;
+	char mem_cb_name[RTE_MEMZONE_NAMESIZE];
+	bool mem_attached;
+	uint16_t max_mtu;
+	uint16_t hdr_size;
+};
+
+static void
+vv_core_log(enum vv_log_level level, const char *msg)
+{
+	static const uint32_t map[] = {
+		[VV_LOG_ERR] = RTE_LOG_ERR,
+		[VV_LOG_WARNING] = RTE_LOG_WARNING,
+		[VV_LOG_INFO] = RTE_LOG_INFO,
+		[VV_LOG_DEBUG] = RTE_LOG_DEBUG,
+	};
+
+	rte_log(map[level], virtio_vdpa_logtype_init, "virtio_vdpa: %s\n", msg);
+}
+
+static struct virtio_vdpa_private *
+priv_of(struct rte_eth_dev *eth)
+{
+	return eth->data->dev_private;
+}
+
+static int
+eth_dev_configure(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	const struct rte_eth_conf *conf = &eth->data->dev_conf;
+
+	if (eth->data->nb_rx_queues != eth->data->nb_tx_queues) {
+		PMD_INIT_LOG(ERR, "port %u: virtio queues come in pairs; configure as many Rx as Tx queues (got %u Rx, %u Tx)\n",
+			     eth->data->port_id, eth->data->nb_rx_queues,
+			     eth->data->nb_tx_queues);
+		return -EINVAL;
+	}
+	if (eth->data->nb_rx_queues > p->args.queues) {
+		PMD_INIT_LOG(ERR, "port %u: %u queue pairs requested but the port was probed with queues=%u; raise queues= in the devargs\n",
+			     eth->data->port_id, eth->data->nb_rx_queues,
+			     p->args.queues);
+		return -EINVAL;
+	}
+	if (conf->rxmode.offloads != 0 || conf->txmode.offloads != 0) {
+		PMD_INIT_LOG(ERR, "port %u: no Rx/Tx offloads are supported yet\n",
+			     eth->data->port_id);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int
+eth_dev_infos_get(struct rte_eth_dev *eth, struct rte_eth_dev_info *info)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	uint16_t qsize = p->args.queue_size;
+
+	info->max_rx_queues = p->args.queues;
+	info->max_tx_queues = p->args.queues;
+	info->max_mac_addrs = 1;
+	info->min_mtu = RTE_ETHER_MIN_MTU;
+	info->max_mtu = p->max_mtu;
+	info->max_rx_pktlen = p->max_mtu + RTE_ETHER_HDR_LEN +
+		RTE_ETHER_CRC_LEN + RTE_VLAN_HLEN;
+	info->min_rx_bufsize = RTE_ETHER_MIN_LEN;
+	info->rx_desc_lim.nb_max = qsize;
+	info->rx_desc_lim.nb_min = qsize;
+	info->rx_desc_lim.nb_align = 1;
+	info->tx_desc_lim = info->rx_desc_lim;
+	info->tx_desc_lim.nb_seg_max = qsize - 1;
+	info->tx_desc_lim.nb_mtu_seg_max = qsize - 1;
+	info->default_rxportconf.ring_size = qsize;
+	info->default_txportconf.ring_size = qsize;
+	info->default_rxportconf.nb_queues = 1;
+	info->default_txportconf.nb_queues = 1;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
+	return 0;
+}
+
+static const struct rte_memzone *
+ring_memzone(struct rte_eth_dev *eth, const char *dir, uint16_t qid,
+	     size_t size, unsigned int socket)
+{
+	char name[RTE_MEMZONE_NAMESIZE];
+
+	snprintf(name, sizeof(name), "vv_%u_%s%u", eth->data->port_id, dir,
+		 qid);
+	return rte_memzone_reserve_aligned(name, size, (int)socket, 0, 4096);
+}
+
+static void
+eth_rx_queue_release(struct rte_eth_dev *eth, uint16_t qid)
+{
+	struct virtio_vdpa_rxq *q = eth->data->rx_queues[qid];
+
+	if (q == NULL)
+		return;
+	virtio_vdpa_rxq_drain(q);
+	rte_memzone_free(q->mz);
+	rte_free(q->priv);
+	rte_free(q->sw_ring);
+	rte_free(q);
+	eth->data->rx_queues[qid] = NULL;
+}
+
+static void
+eth_tx_queue_release(struct rte_eth_dev *eth, uint16_t qid)
+{
+	struct virtio_vdpa_txq *q = eth->data->tx_queues[qid];
+
+	if (q == NULL)
+		return;
+	virtio_vdpa_txq_drain(q);
+	rte_memzone_free(q->mz);
+	rte_free(q->priv);
+	rte_free(q->sw_ring);
+	rte_free(q);
+	eth->data->tx_queues[qid] = NULL;
+}
+
+static int
+queue_check_desc(struct rte_eth_dev *eth, uint16_t nb_desc)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+
+	if (nb_desc != 0 && nb_desc != p->args.queue_size) {
+		PMD_INIT_LOG(ERR, "port %u: ring size %u requested, but this port's rings have queue_size=%u; set queue_size=%u in the devargs or request %u descriptors\n",
+			     eth->data->port_id, nb_desc, p->args.queue_size,
+			     nb_desc, p->args.queue_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
+		  unsigned int socket, const struct rte_eth_rxconf *conf,
+		  struct rte_mempool *mp)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	uint16_t size = p->args.queue_size;
+	uint32_t room = rte_pktmbuf_data_room_size(mp);
+	uint32_t max_frame = eth->data->mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
+	struct virtio_vdpa_rxq *q;
+	int ret;
+
+	RTE_SET_USED(conf);
+	ret = queue_check_desc(eth, nb_desc);
+	if (ret < 0)
+		return ret;
+	if (room < RTE_PKTMBUF_HEADROOM + RTE_ETHER_MIN_LEN) {
+		PMD_INIT_LOG(ERR, "port %u: mbufs of %u bytes are too small; use at least RTE_MBUF_DEFAULT_BUF_SIZE\n",
+			     eth->data->port_id, room);
+		return -EINVAL;
+	}
+	if (!(p->dev.features & VV_BIT(VIRTIO_NET_F_MRG_RXBUF)) &&
+	    room - RTE_PKTMBUF_HEADROOM < max_frame) {
+		PMD_INIT_LOG(ERR, "port %u: without mergeable Rx buffers a frame must fit one mbuf, but MTU %u needs %u bytes of data room and the pool has %u; set mrg_rxbuf=1, a smaller MTU or larger mbufs\n",
+			     eth->data->port_id, eth->data->mtu, max_frame,
+			     room - RTE_PKTMBUF_HEADROOM);
+		return -EINVAL;
+	}
+	eth_rx_queue_release(eth, qid);
+
+	q = rte_zmalloc_socket("vv_rxq", sizeof(*q), RTE_CACHE_LINE_SIZE,
+			       (int)socket);
+	if (q == NULL)
+		return -ENOMEM;
+	q->sw_ring = rte_zmalloc_socket("vv_rx_sw", sizeof(q->sw_ring[0]) * size,
+					RTE_CACHE_LINE_SIZE, (int)socket);
+	q->priv = rte_zmalloc_socket("vv_rx_priv", vv_split_ring_priv_size(size),
+				     RTE_CACHE_LINE_SIZE, (int)socket);
+	q->mz = ring_memzone(eth, "rx", qid, vv_split_ring_shared_size(size),
+			     socket);
+	if (q->sw_ring == NULL || q->priv == NULL || q->mz == NULL) {
+		PMD_INIT_LOG(ERR, "port %u: no memory for Rx queue %u (%s)\n",
+			     eth->data->port_id, qid, rte_strerror(rte_errno));
+		rte_memzone_free(q->mz);
+		rte_free(q->priv);
+		rte_free(q->sw_ring);
+		rte_free(q);
+		return -ENOMEM;
+	}
+	q->mp = mp;
+	q->hdr_size = p->hdr_size;
+	q->mergeable = (p->dev.features & VV_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	q->port_id = eth->data->port_id;
+	q->queue_id = qid;
+	q->refill_thresh = RTE_MIN(VV_RX_REFILL_THRESH, size / 2);
+	q->kick_fd = -1;
+	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size, false);
+	eth->data->rx_queues[qid] = q;
+	return 0;
+}
+
+static int
+eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
+		  unsigned int socket, const struct rte_eth_txconf *conf)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	uint16_t size = p->args.queue_size;
+	size_t ring_bytes = vv_split_ring_shared_size(size);
+	struct virtio_vdpa_txq *q;
+	int ret;
+
+	RTE_SET_USED(conf);
+	ret = queue_check_desc(eth, nb_desc);
+	if (ret < 0)
+		return ret;
+	eth_tx_queue_release(eth, qid);
+
+	q = rte_zmalloc_socket("vv_txq", sizeof(*q), RTE_CACHE_LINE_SIZE,
+			       (int)socket);
+	if (q == NULL)
+		return -ENOMEM;
+	q->sw_ring = rte_zmalloc_socket("vv_tx_sw", sizeof(q->sw_ring[0]) * size,
+					RTE_CACHE_LINE_SIZE, (int)socket);
+	q->priv = rte_zmalloc_socket("vv_tx_priv", vv_split_ring_priv_size(size),
+				     RTE_CACHE_LINE_SIZE, (int)socket);
+	/* Fallback headers share the ring's memzone: the device reads both. */
+	q->mz = ring_memzone(eth, "tx", qid,
+			     ring_bytes + sizeof(q->hdrs[0]) * size, socket);
+	if (q->sw_ring == NULL || q->priv == NULL || q->mz == NULL) {
+		PMD_INIT_LOG(ERR, "port %u: no memory for Tx queue %u (%s)\n",
+			     eth->data->port_id, qid, rte_strerror(rte_errno));
+		rte_memzone_free(q->mz);
+		rte_free(q->priv);
+		rte_free(q->sw_ring);
+		rte_free(q);
+		return -ENOMEM;
+	}
+	q->hdrs = (void *)((char *)q->mz->addr + ring_bytes);
+	memset(q->hdrs, 0, sizeof(q->hdrs[0]) * size);
+	q->hdr_size = p->hdr_size;
+	q->queue_id = qid;
+	q->reclaim_thresh = RTE_MIN(VV_TX_RECLAIM_THRESH, size / 2);
+	q->kick_fd = -1;
+	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size,
+			   (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)) != 0);
+	eth->data->tx_queues[qid] = q;
+	return 0;
+}
+
+static void
+ring_addr(const struct vv_split_ring *r, struct vv_vring_addr *a)
+{
+	a->size = r->size;
+	a->desc = (uint64_t)(uintptr_t)r->desc;
+	a->avail = (uint64_t)(uintptr_t)r->avail;
+	a->used = (uint64_t)(uintptr_t)r->used;
+}
+
+static void
+queues_drain(struct rte_eth_dev *eth)
+{
+	uint16_t i;
+
+	for (i = 0; i < eth->data->nb_rx_queues; i++)
+		if (eth->data->rx_queues[i] != NULL)
+			virtio_vdpa_rxq_drain(eth->data->rx_queues[i]);
+	for (i = 0; i < eth->data->nb_tx_queues; i++)
+		if (eth->data->tx_queues[i] != NULL)
+			virtio_vdpa_txq_drain(eth->data->tx_queues[i]);
+}
+
+static int
+eth_dev_start(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	struct vv_vring_addr vrings[VV_MAX_VRINGS];
+	uint16_t i, nq = eth->data->nb_rx_queues;
+	bool in_order = (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)) != 0;
+	int ret;
+
+	for (i = 0; i < nq; i++) {
+		struct virtio_vdpa_rxq *rxq = eth->data->rx_queues[i];
+		struct virtio_vdpa_txq *txq = eth->data->tx_queues[i];
+
+		if (rxq == NULL || txq == NULL) {
+			PMD_INIT_LOG(ERR, "port %u: queue pair %u is not set up\n",
+				     eth->data->port_id, i);
+			return -EINVAL;
+		}
+		/* A restart begins from fresh rings, as the device does. */
+		virtio_vdpa_rxq_drain(rxq);
+		virtio_vdpa_txq_drain(txq);
+		vv_split_ring_init(&rxq->ring, rxq->mz->addr, rxq->priv,
+				   rxq->ring.size, false);
+		vv_split_ring_init(&txq->ring, txq->mz->addr, txq->priv,
+				   txq->ring.size, in_order);
+		rxq->kick_fd = -1;
+		ret = virtio_vdpa_rxq_fill(rxq);
+		if (ret < 0) {
+			PMD_INIT_LOG(ERR, "port %u: mempool %s ran out filling Rx queue %u (%u mbufs needed per Rx queue); give the pool more mbufs\n",
+				     eth->data->port_id, rxq->mp->name, i,
+				     rxq->ring.size);
+			queues_drain(eth);
+			return ret;
+		}
+		ring_addr(&rxq->ring, &vrings[2 * i]);
+		ring_addr(&txq->ring, &vrings[2 * i + 1]);
+	}
+
+	virtio_vdpa_mem_lock();
+	ret = vv_dev_start(&p->dev, vrings, 2u * nq);
+	virtio_vdpa_mem_unlock();
+	if (ret < 0) {
+		queues_drain(eth);
+		return ret;
+	}
+	for (i = 0; i < nq; i++) {
+		struct virtio_vdpa_rxq *rxq = eth->data->rx_queues[i];
+		struct virtio_vdpa_txq *txq = eth->data->tx_queues[i];
+
+		rxq->kick_fd = vv_dev_kick_fd(&p->dev, 2u * i);
+		txq->kick_fd = vv_dev_kick_fd(&p->dev, 2u * i + 1);
+		/* The buffers were posted before the device could see a kick. */
+		virtio_vdpa_kick(&rxq->ring, rxq->kick_fd);
+		eth->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+		eth->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	}
+	eth->data->dev_link.link_status = vv_dev_link_up(&p->dev) ?
+		RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	eth->data->dev_started = 1;
+	return 0;
+}
+
+static int
+eth_dev_stop(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	uint16_t i;
+	int ret;
+
+	eth->data->dev_started = 0;
+	eth->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+	virtio_vdpa_mem_lock();
+	ret = vv_dev_stop(&p->dev);
+	virtio_vdpa_mem_unlock();
+	/* Without a confirmed reset the device may still write our mbufs. */
+	if (ret < 0)
+		return ret;
+	queues_drain(eth);
+	for (i = 0; i < eth->data->nb_rx_queues; i++)
+		eth->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	for (i = 0; i < eth->data->nb_tx_queues; i++)
+		eth->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	return 0;
+}
+
+static int
+eth_dev_close(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	uint16_t i;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	if (eth->data->dev_started)
+		eth_dev_stop(eth);
+	for (i = 0; i < eth->data->nb_rx_queues; i++)
+		eth_rx_queue_release(eth, i);
+	for (i = 0; i < eth->data->nb_tx_queues; i++)
+		eth_tx_queue_release(eth, i);
+	if (p->mem_attached) {
+		virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
+		p->mem_attached = false;
+	}
+	virtio_vdpa_mem_lock();
+	vv_dev_close(&p->dev);
+	virtio_vdpa_mem_unlock();
+	/* ethdev frees mac_addrs with the port; it points into priv. */
+	eth->data->mac_addrs = NULL;
+	return 0;
+}
+
+static int
+eth_link_update(struct rte_eth_dev *eth, int wait_to_complete)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	struct rte_eth_link link;
+
+	RTE_SET_USED(wait_to_complete);
+	memset(&link, 0, sizeof(link));
+	link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+	link.link_autoneg = RTE_ETH_LINK_FIXED;
+	link.link_speed = p->args.speed ? p->args.speed :
+		p->dev.info.has_speed ? p->dev.info.speed :
+		RTE_ETH_SPEED_NUM_UNKNOWN;
+	link.link_status = eth->data->dev_started && p->dev.started &&
+		vv_dev_link_up(&p->dev) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	return rte_eth_linkstatus_set(eth, &link);
+}
+
+static int
+eth_stats_get(struct rte_eth_dev *eth, struct rte_eth_stats *st)
+{
+	uint16_t i;
+
+	for (i = 0; i < eth->data->nb_rx_queues; i++) {
+		const struct virtio_vdpa_rxq *q = eth->data->rx_queues[i];
+
+		if (q == NULL)
+			continue;
+		st->ipackets += q->stats.packets;
+		st->ibytes += q->stats.bytes;
+		st->ierrors += q->stats.errors + q->ring.bad_used;
+		st->rx_nombuf += q->stats.nombuf;
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			st->q_ipackets[i] = q->stats.packets;
+			st->q_ibytes[i] = q->stats.bytes;
+			st->q_errors[i] = q->stats.errors;
+		}
+	}
+	for (i = 0; i < eth->data->nb_tx_queues; i++) {
+		const struct virtio_vdpa_txq *q = eth->data->tx_queues[i];
+
+		if (q == NULL)
+			continue;
+		st->opackets += q->stats.packets;
+		st->obytes += q->stats.bytes;
+		st->oerrors += q->stats.errors;
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			st->q_opackets[i] = q->stats.packets;
+			st->q_obytes[i] = q->stats.bytes;
+		}
+	}
+	return 0;
+}
+
+static int
+eth_stats_reset(struct rte_eth_dev *eth)
+{
+	uint16_t i;
+
+	for (i = 0; i < eth->data->nb_rx_queues; i++) {
+		struct virtio_vdpa_rxq *q = eth->data->rx_queues[i];
+
+		if (q != NULL) {
+			memset(&q->stats, 0, sizeof(q->stats));
+			q->ring.bad_used = 0;
+		}
+	}
+	for (i = 0; i < eth->data->nb_tx_queues; i++) {
+		struct virtio_vdpa_txq *q = eth->data->tx_queues[i];
+
+		if (q != NULL) {
+			memset(&q->stats, 0, sizeof(q->stats));
+			q->ring.bad_used = 0;
+		}
+	}
+	return 0;
+}
+
+static int
+eth_promiscuous_enable(struct rte_eth_dev *eth)
+{
+	/* Without VIRTIO_NET_F_CTRL_RX the device filters nothing. */
+	RTE_SET_USED(eth);
+	return 0;
+}
+
+static int
+eth_promiscuous_disable(struct rte_eth_dev *eth)
+{
+	PMD_LOG(INFO, "port %u: the device has no Rx filter control; it stays promiscuous\n",
+		eth->data->port_id);
+	return -ENOTSUP;
+}
+
+static int
+eth_mtu_set(struct rte_eth_dev *eth, uint16_t mtu)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+
+	if (mtu > p->max_mtu) {
+		PMD_LOG(ERR, "port %u: MTU %u exceeds the device maximum %u\n",
+			eth->data->port_id, mtu, p->max_mtu);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+eth_mac_addr_set(struct rte_eth_dev *eth, struct rte_ether_addr *mac)
+{
+	/* No control queue: the address is ours alone, used as a source MAC. */
+	priv_of(eth)->mac = *mac;
+	return 0;
+}
+
+static const struct eth_dev_ops eth_dev_ops = {
+	.dev_configure = eth_dev_configure,
+	.dev_infos_get = eth_dev_infos_get,
+	.dev_start = eth_dev_start,
+	.dev_stop = eth_dev_stop,
+	.dev_close = eth_dev_close,
+	.link_update = eth_link_update,
+	.stats_get = eth_stats_get,
+	.stats_reset = eth_stats_reset,
+	.promiscuous_enable = eth_promiscuous_enable,
+	.promiscuous_disable = eth_promiscuous_disable,
+	.mtu_set = eth_mtu_set,
+	.mac_addr_set = eth_mac_addr_set,
+	.rx_queue_setup = eth_rx_queue_setup,
+	.rx_queue_release = eth_rx_queue_release,
+	.tx_queue_setup = eth_tx_queue_setup,
+	.tx_queue_release = eth_tx_queue_release,
+};
+
+static void
+pick_mac(struct virtio_vdpa_private *p)
+{
+	if (p->args.mac_set)
+		p->mac = p->args.mac;
+	else if (p->dev.info.has_mac)
+		memcpy(p->mac.addr_bytes, p->dev.info.mac, RTE_ETHER_ADDR_LEN);
+	else
+		rte_eth_random_addr(p->mac.addr_bytes);
+}
+
+static int
+eth_probe(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct virtio_vdpa_private *p;
+	struct vv_dev_params params;
+	struct rte_eth_dev *eth;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		PMD_INIT_LOG(ERR, "%s: secondary processes are not supported; drive the port from the primary\n",
+			     name);
+		return -ENOTSUP;
+	}
+	vv_log_set_sink(vv_core_log);
+	PMD_INIT_LOG(INFO, "probing %s\n", name);
+
+	eth = rte_eth_vdev_allocate(vdev, sizeof(*p));
+	if (eth == NULL) {
+		PMD_INIT_LOG(ERR, "%s: cannot allocate the port\n", name);
+		return -ENOMEM;
+	}
+	p = eth->data->dev_private;
+	ret = virtio_vdpa_devargs_parse(rte_vdev_device_args(vdev), &p->args);
+	if (ret < 0)
+		goto fail_port;
+
+	memset(&params, 0, sizeof(params));
+	params.path = p->args.path;
+	params.queue_pairs = p->args.queues;
+	params.queue_size = p->args.queue_size;
+	params.wish.mrg_rxbuf = p->args.mrg_rxbuf;
+	params.wish.in_order = p->args.in_order;
+	params.wish.packed_vq = p->args.packed_vq;
+	ret = vv_dev_open(&p->dev, &params);
+	if (ret < 0) {
+		PMD_INIT_LOG(ERR, "%s: cannot use %s (%s); see the message above\n",
+			     name, p->args.path, strerror(-ret));
+		goto fail_port;
+	}
+	p->hdr_size = (uint16_t)vv_net_hdr_size(p->dev.features);
+	p->max_mtu = p->dev.info.has_mtu ? p->dev.info.mtu : VV_DEFAULT_MTU_MAX;
+	if (!(p->dev.features & VV_BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		p->max_mtu = RTE_MIN(p->max_mtu, (uint16_t)(RTE_MBUF_DEFAULT_DATAROOM -
+			     RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN));
+
+	snprintf(p->mem_cb_name, sizeof(p->mem_cb_name), "vv_mem_%u",
+		 eth->data->port_id);
+	ret = virtio_vdpa_mem_attach(&p->dev, p->mem_cb_name);
+	if (ret < 0)
+		goto fail_dev;
+	p->mem_attached = true;
+
+	pick_mac(p);
+	eth->data->mac_addrs = &p->mac;
+	eth->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+	eth->data->dev_link.link_speed = p->args.speed ? p->args.speed :
+		RTE_ETH_SPEED_NUM_UNKNOWN;
+	eth->data->dev_link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+	eth->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+	eth->dev_ops = &eth_dev_ops;
+	eth->rx_pkt_burst = virtio_vdpa_recv_pkts;
+	eth->tx_pkt_burst = virtio_vdpa_xmit_pkts;
+	rte_eth_dev_probing_finish(eth);
+	PMD_INIT_LOG(INFO, "%s: port %u on %s, MAC " RTE_ETHER_ADDR_PRT_FMT "\n",
+		     name, eth->data->port_id, p->args.path,
+		     RTE_ETHER_ADDR_BYTES(&p->mac));
+	return 0;
+
+fail_dev:
+	vv_dev_close(&p->dev);
+fail_port:
+	eth->data->mac_addrs = NULL;
+	rte_eth_dev_release_port(eth);
+	return ret;
+}
+
+static int
+eth_remove(struct rte_vdev_device *vdev)
+{
+	struct rte_eth_dev *eth;
+
+	eth = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
+	if (eth == NULL)
+		return 0;
+	return rte_eth_dev_close(eth->data->port_id);
+}
+
+static struct rte_vdev_driver virtio_vdpa_driver = {
+	.probe = eth_probe,
+	.remove = eth_remove,
+};
+
+RTE_PMD_REGISTER_VDEV(VV_DRIVER_NAME, virtio_vdpa_driver);
+RTE_PMD_REGISTER_ALIAS(VV_DRIVER_NAME, eth_virtio_vdpa);
+RTE_PMD_REGISTER_PARAM_STRING(VV_DRIVER_NAME, VIRTIO_VDPA_PARAMS);

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <unistd.h>
+
+#include <linux/virtio_net.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "virtio_vdpa_rxtx.h"
+
+#define VV_RX_REFILL_BATCH 64
+#define VV_TX_FREE_BATCH 64
+
+void
+virtio_vdpa_kick(struct vv_split_ring *r, int kick_fd)
+{
+	static const uint64_t one = 1;
+
+	if (vv_split_needs_kick(r)) {
+		/* A full eventfd only means a kick is already pending. */
+		if (write(kick_fd, &one, sizeof(one)) < 0)
+			return;
+	}
+}
+
+static inline void
+rxq_post(struct virtio_vdpa_rxq *q, struct rte_mbuf *m)
+{
+	struct vv_split_ring *r = &q->ring;
+	uint32_t len = m->buf_len - RTE_PKTMBUF_HEADROOM + q->hdr_size;
+	int head = vv_split_chain_alloc(r, 1, len);
+	struct vring_desc *d = &r->desc[head];
+
+	/* The header lands in headroom so the frame starts at data_off. */
+	d->addr = (uint64_t)(uintptr_t)m->buf_addr + RTE_PKTMBUF_HEADROOM -
+		q->hdr_size;
+	d->len = len;
+	d->flags = VRING_DESC_F_WRITE;
+	q->sw_ring[head] = m;
+	vv_split_avail_push(r, (uint16_t)head);
+}
+
+static inline unsigned int
+rxq_refill(struct virtio_vdpa_rxq *q)
+{
+	struct rte_mbuf *mbufs[VV_RX_REFILL_BATCH];
+	unsigned int total = 0;
+
+	while (q->ring.num_free > 0) {
+		unsigned int n = RTE_MIN(q->ring.num_free,
+					 (uint16_t)VV_RX_REFILL_BATCH), i;
+
+		if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, mbufs, n) != 0)) {
+			q->stats.nombuf += n;
+			break;
+		}
+		for (i = 0; i < n; i++)
+			rxq_post(q, mbufs[i]);
+		total += n;
+	}
+	if (total > 0) {
+		vv_split_avail_publish(&q->ring);
+		virtio_vdpa_kick(&q->ring, q->kick_fd);
+	}
+	return total;
+}
+
+int
+virtio_vdpa_rxq_fill(struct virtio_vdpa_rxq *q)
+{
+	rxq_refill(q);
+	return q->ring.num_free == 0 ? 0 : -ENOMEM;
+}
+
+/* Takes one used entry as an mbuf sized to what the device wrote. */
+static inline struct rte_mbuf *
+rxq_take(struct virtio_vdpa_rxq *q, uint32_t *len)
+{
+	int id = vv_split_used_pop(&q->ring, len);
+	struct rte_mbuf *m;
+
+	if (unlikely(id < 0))
+		return NULL;
+	m = q->sw_ring[id];
+	q->sw_ring[id] = NULL;
+	vv_split_chain_free(&q->ring, (uint16_t)id);
+	return m;
+}
+
+uint16_t
+virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct virtio_vdpa_rxq *q = rx_queue;
+	struct vv_split_ring *r = &q->ring;
+	uint16_t pending = vv_split_used_pending(r);
+	uint16_t nb_rx = 0, hdr_size = q->hdr_size;
+	uint64_t bytes = 0;
+
+	while (nb_rx < nb_pkts && pending > 0) {
+		struct rte_mbuf *head, *prev, *m;
+		uint16_t nbufs = 1, i;
+		uint32_t len;
+		bool bad;
+		int id;
+
+		id = vv_split_used_peek(r, &len);
+		if (unlikely(id < 0 || len < hdr_size)) {
+			m = rxq_take(q, &len);
+			rte_pktmbuf_free(m);
+			q->stats.errors++;
+			pending--;
+			continue;
+		}
+		if (q->mergeable) {
+			const struct virtio_net_hdr_mrg_rxbuf *hdr =
+				(const void *)((char *)q->sw_ring[id]->buf_addr +
+					       RTE_PKTMBUF_HEADROOM - hdr_size);
+
+			nbufs = hdr->num_buffers;
+			/* The rest of the frame is not published yet. */
+			if (unlikely(nbufs > pending)) {
+				if (nbufs > r->size) {
+					m = rxq_take(q, &len);
+					rte_pktmbuf_free(m);
+					q->stats.errors++;
+					pending--;
+					continue;
+				}
+				break;
+			}
+			if (unlikely(nbufs == 0))
+				nbufs = 1;
+		}
+		head = rxq_take(q, &len);
+		pending--;
+		if (unlikely(head == NULL || len < hdr_size)) {
+			rte_pktmbuf_free(head);
+			q->stats.errors++;
+			continue;
+		}
+		head->data_off = RTE_PKTMBUF_HEADROOM;
+		head->data_len = (uint16_t)(len - hdr_size);
+		head->pkt_len = len - hdr_size;
+		head->nb_segs = 1;
+		head->next = NULL;
+		head->port = q->port_id;
+		head->ol_flags = 0;
+		head->packet_type = 0;
+		prev = head;
+		bad = false;
+		for (i = 1; i < nbufs; i++) {
+			m = rxq_take(q, &len);
+			pending--;
+			if (unlikely(m == NULL)) {
+				/* Keep consuming: the rest belongs to this frame. */
+				bad = true;
+				continue;
+			}
+			/* Only the first buffer carries the header. */
+			m->data_off = RTE_PKTMBUF_HEADROOM - hdr_size;
+			m->data_len = (uint16_t)len;
+			m->next = NULL;
+			prev->next = m;
+			prev = m;
+			head->pkt_len += len;
+			head->nb_segs++;
+		}
+		if (unlikely(bad)) {
+			rte_pktmbuf_free(head);
+			q->stats.errors++;
+			continue;
+		}
+		bytes += head->pkt_len;
+		pkts[nb_rx++] = head;
+	}
+	q->stats.packets += nb_rx;
+	q->stats.bytes += bytes;
+	if (r->num_free >= q->refill_thresh)
+		rxq_refill(q);
+	return nb_rx;
+}
+
+static inline void
+txq_complete(struct virtio_vdpa_txq *q, uint16_t head,
+	     struct rte_mbuf **done, unsigned int *nb_done)
+{
+	done[(*nb_done)++] = q->sw_ring[head];
+	q->sw_ring[head] = NULL;
+	vv_split_chain_free(&q->ring, head);
+}
+
+static void
+txq_reclaim(struct virtio_vdpa_txq *q)
+{
+	struct vv_split_ring *r = &q->ring;
+	uint16_t pending = vv_split_used_pending(r);
+	struct rte_mbuf *done[VV_TX_FREE_BATCH];
+	unsigned int nb_done = 0;
+
+	while (pending-- > 0) {
+		uint32_t len;
+		int id = vv_split_used_pop(r, &len);
+
+		if (unlikely(id < 0)) {
+			q->stats.errors++;
+			continue;
+		}
+		if (r->in_order) {
+			bool last = false;
+			int h;
+
+			while ((h = vv_split_inorder_next(r, (uint16_t)id,
+							  &last)) >= 0) {
+				txq_complete(q, (uint16_t)h, done, &nb_done);
+				if (nb_done == VV_TX_FREE_BATCH) {
+					rte_pktmbuf_free_bulk(done, nb_done);
+					nb_done = 0;
+				}
+			}
+		} else {
+			txq_complete(q, (uint16_t)id, done, &nb_done);
+		}
+		if (nb_done >= VV_TX_FREE_BATCH - 1) {
+			rte_pktmbuf_free_bulk(done, nb_done);
+			nb_done = 0;
+		}
+	}
+	if (nb_done > 0)
+		rte_pktmbuf_free_bulk(done, nb_done);
+}
+
+static inline bool
+tx_header_in_headroom(const struct rte_mbuf *m, uint16_t hdr_size)
+{
+	return rte_pktmbuf_headroom(m) >= hdr_size && RTE_MBUF_DIRECT(m) &&
+		rte_mbuf_refcnt_read(m) == 1;
+}
+
+static inline void
+tx_clear_header(struct virtio_net_hdr_mrg_rxbuf *hdr)
+{
+	uint64_t *w = (uint64_t *)hdr;
+	uint32_t *tail = (uint32_t *)(w + 1);
+
+	/* Headroom usually holds zeros already; a store would dirty the line. */
+	if (*w != 0)
+		*w = 0;
+	if (*tail != 0)
+		*tail = 0;
+}
+
+uint16_t
+virtio_vdpa_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct virtio_vdpa_txq *q = tx_queue;
+	struct vv_split_ring *r = &q->ring;
+	uint16_t nb_tx, hdr_size = q->hdr_size;
+	uint64_t bytes = 0;
+
+	if (r->num_free < q->reclaim_thresh)
+		txq_reclaim(q);
+
+	for (nb_tx = 0; nb_tx < nb_pkts; nb_tx++) {
+		struct rte_mbuf *m = pkts[nb_tx], *seg;
+		bool in_headroom = tx_header_in_headroom(m, hdr_size);
+		uint16_t ndesc = m->nb_segs + (in_headroom ? 0 : 1), id;
+		struct vring_desc *d;
+		int head;
+
+		if (unlikely(ndesc > r->num_free)) {
+			txq_reclaim(q);
+			if (ndesc > r->num_free)
+				break;
+		}
+		/* Devices report 0 bytes for Tx buffers; some report more. */
+		head = vv_split_chain_alloc(r, ndesc, UINT32_MAX);
+		id = (uint16_t)head;
+		d = &r->desc[id];
+		if (in_headroom) {
+			struct virtio_net_hdr_mrg_rxbuf *hdr =
+				rte_pktmbuf_mtod_offset(m, void *, -(int)hdr_size);
+
+			tx_clear_header(hdr);
+			d->addr = (uint64_t)(uintptr_t)hdr;
+			d->len = m->data_len + hdr_size;
+			seg = m->next;
+		} else {
+			d->addr = (uint64_t)(uintptr_t)&q->hdrs[id];
+			d->len = hdr_size;
+			seg = m;
+		}
+		for (; seg != NULL; seg = seg->next) {
+			id = vv_split_chain_next(r, id);
+			d = &r->desc[id];
+			d->addr = rte_pktmbuf_mtod(seg, uint64_t);
+			d->len = seg->data_len;
+		}
+		q->sw_ring[head] = m;
+		vv_split_avail_push(r, (uint16_t)head);
+		bytes += m->pkt_len;
+	}
+	if (likely(nb_tx > 0)) {
+		vv_split_avail_publish(r);
+		virtio_vdpa_kick(r, q->kick_fd);
+		q->stats.packets += nb_tx;
+		q->stats.bytes += bytes;
+	}
+	return nb_tx;
+}
+
+void
+virtio_vdpa_rxq_drain(struct virtio_vdpa_rxq *q)
+{
+	uint16_t i;
+
+	for (i = 0; i < q->ring.size; i++) {
+		rte_pktmbuf_free(q->sw_ring[i]);
+		q->sw_ring[i] = NULL;
+	}
+}
+
+void
+virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q)
+{
+	uint16_t i;
+
+	for (i = 0; i < q->ring.size; i++) {
+		rte_pktmbuf_free(q->sw_ring[i]);
+		q->sw_ring[i] = NULL;
+	}
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VIRTIO_VDPA_RXTX_H
+#define VIRTIO_VDPA_RXTX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+
+#include "vv_split_ring.h"
+
+struct virtio_vdpa_queue_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t errors;	/* frames dropped as malformed */
+	uint64_t nombuf;	/* Rx refills that found the pool empty */
+};
+
+struct virtio_vdpa_rxq {
+	struct vv_split_ring ring;
+	struct rte_mbuf **sw_ring;	/* mbuf posted at each descriptor */
+	struct rte_mempool *mp;
+	uint16_t hdr_size;
+	bool mergeable;
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint16_t refill_thresh;
+	int kick_fd;
+	struct virtio_vdpa_queue_stats stats;
+	const struct rte_memzone *mz;	/* shared ring memory */
+	void *priv;			/* ring bookkeeping */
+};
+
+struct virtio_vdpa_txq {
+	struct vv_split_ring ring;
+	struct rte_mbuf **sw_ring;	/* mbuf chain at each head */
+	/* Zeroed headers for mbufs whose headroom we may not write. */
+	struct virtio_net_hdr_mrg_rxbuf *hdrs;
+	uint16_t hdr_size;
+	uint16_t queue_id;
+	uint16_t reclaim_thresh;
+	int kick_fd;
+	struct virtio_vdpa_queue_stats stats;
+	const struct rte_memzone *mz;
+	void *priv;
+};
+
+uint16_t virtio_vdpa_recv_pkts(void *rxq, struct rte_mbuf **pkts,
+			       uint16_t nb_pkts);
+uint16_t virtio_vdpa_xmit_pkts(void *txq, struct rte_mbuf **pkts,
+			       uint16_t nb_pkts);
+
+/* Fills every free descriptor with a fresh mbuf; -ENOMEM if the pool ran dry. */
+int virtio_vdpa_rxq_fill(struct virtio_vdpa_rxq *q);
+
+/* Frees every mbuf still posted; only once the device is reset. */
+void virtio_vdpa_rxq_drain(struct virtio_vdpa_rxq *q);
+void virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q);
+
+/* Rings the doorbell if the device has not disabled notifications. */
+void virtio_vdpa_kick(struct vv_split_ring *r, int kick_fd);
+
+#endif

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "vv_dev.h"
+#include "vv_log.h"
+#include "vv_sys.h"
+
+#define VV_MEMMAP_MAX_OPS 64
+
+static void
+dev_close_fds(struct vv_dev *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < VV_MAX_VRINGS; i++) {
+		if (d->kick_fd[i] >= 0)
+			vv_sys->close(d->kick_fd[i]);
+		if (d->call_fd[i] >= 0)
+			vv_sys->close(d->call_fd[i]);
+		d->kick_fd[i] = -1;
+		d->call_fd[i] = -1;
+	}
+}
+
+static int
+dev_pick_backend(struct vv_dev *d)
+{
+	struct stat st;
+
+	if (vv_sys->stat(d->path, &st) < 0) {
+		int err = errno;
+
+		if (err == ENOENT)
+			VV_ERR("%s does not exist: create the vDPA device (vdpa dev add name <dev> mgmtdev <parent>) and bind it to the vhost_vdpa driver (modprobe vhost_vdpa)",
+			       d->path);
+		else
+			VV_ERR("cannot stat %s: %s", d->path, strerror(err));
+		return -err;
+	}
+	if (S_ISCHR(st.st_mode)) {
+		d->ops = &vv_backend_vdpa;
+		return 0;
+	}
+	if (S_ISSOCK(st.st_mode)) {
+		VV_ERR("%s is a unix socket: vhost-user is not supported yet; give path=/dev/vhost-vdpa-N",
+		       d->path);
+		return -ENOTSUP;
+	}
+	VV_ERR("%s is neither a vhost-vdpa character device nor a socket; give path=/dev/vhost-vdpa-N",
+	       d->path);
+	return -ENODEV;
+}
+
+static int
+dev_check_limits(struct vv_dev *d)
+{
+	const struct vv_dev_info *in = &d->info;
+	unsigned int need = 2u * d->queue_pairs;
+
+	if (in->max_vrings != 0 && in->max_vrings < need) {
+		VV_ERR("%s has %u virtqueues, queues=%u needs %u; use queues=%u",
+		       d->path, in->max_vrings, d->queue_pairs, need,
+		       in->max_vrings / 2);
+		return -EINVAL;
+	}
+	if (d->queue_pairs > 1 &&
+	    !(in->device_features & VV_BIT(VIRTIO_NET_F_MQ))) {
+		VV_ERR("%s offers one queue pair (no VIRTIO_NET_F_MQ); use queues=1",
+		       d->path);
+		return -EINVAL;
+	}
+	if (in->max_ring_size != 0 && d->queue_size > in->max_ring_size) {
+		VV_ERR("queue_size=%u exceeds the maximum ring size %u of %s; use queue_size=%u or less",
+		       d->queue_size, in->max_ring_size, d->path,
+		       in->max_ring_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+dev_read_net_config(struct vv_dev *d)
+{
+	struct vv_dev_info *in = &d->info;
+	uint64_t f = in->device_features;
+	struct virtio_net_config cfg;
+	uint32_t len = sizeof(cfg);
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (in->config_size != 0 && in->config_size < len)
+		len = in->config_size;
+	if (d->ops->read_config(d, 0, &cfg, len) < 0) {
+		VV_WARN("%s: config space unreadable; using defaults", d->path);
+		return;
+	}
+	if ((f & VV_BIT(VIRTIO_NET_F_MAC)) && len >= 6) {
+		memcpy(in->mac, cfg.mac, sizeof(in->mac));
+		in->has_mac = true;
+	}
+	in->has_status = (f & VV_BIT(VIRTIO_NET_F_STATUS)) &&
+		len >= offsetof(struct virtio_net_config, max_virtqueue_pairs);
+	in->max_queue_pairs = 1;
+	if ((f & VV_BIT(VIRTIO_NET_F_MQ)) &&
+	    len >= offsetof(struct virtio_net_config, mtu))
+		in->max_queue_pairs = cfg.max_virtqueue_pairs;
+	if ((f & VV_BIT(VIRTIO_NET_F_MTU)) &&
+	    len >= offsetof(struct virtio_net_config, speed)) {
+		in->mtu = cfg.mtu;
+		in->has_mtu = true;
+	}
+	if ((f & VV_BIT(VIRTIO_NET_F_SPEED_DUPLEX)) &&
+	    len >= offsetof(struct virtio_net_config, duplex) &&
+	    cfg.speed != 0 && cfg.speed != UINT32_MAX) {
+		in->speed = cfg.speed;
+		in->has_speed = true;
+	}
+}
+
+int
+vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
+{
+	char buf[512];
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+	memset(d->kick_fd, -1, sizeof(d->kick_fd));
+	memset(d->call_fd, -1, sizeof(d->call_fd));
+	vv_memmap_init(&d->memmap);
+	if (p->path == NULL || p->path[0] == '\0') {
+		VV_ERR("no device path given: pass path=/dev/vhost-vdpa-N");
+		return -EINVAL;
+	}
+	if (strlen(p->path) >= sizeof(d->path)) {
+		VV_ERR("path is longer than %zu characters", sizeof(d->path) - 1);
+		return -ENAMETOOLONG;
+	}
+	if (p->queue_pairs == 0 || p->queue_pairs > VV_MAX_QUEUE_PAIRS) {
+		VV_ERR("queues=%u is out of range 1..%u", p->queue_pairs,
+		       VV_MAX_QUEUE_PAIRS);
+		return -EINVAL;
+	}
+	strcpy(d->path, p->path);
+	d->queue_pairs = p->queue_pairs;
+	d->queue_size = p->queue_size;
+	d->wish = p->wish;
+	d->wish.mq = p->queue_pairs > 1;
+
+	ret = dev_pick_backend(d);
+	if (ret < 0)
+		return ret;
+	ret = d->ops->open(d);
+	if (ret < 0)
+		return ret;
+	dev_read_net_config(d);
+	VV_INFO("%s: device features %s", d->path,
+		vv_features_format(d->info.device_features, buf, sizeof(buf)));
+	ret = dev_check_limits(d);
+	if (ret == 0)
+		ret = vv_features_negotiate(d->info.device_features, &d->wish,
+					    &d->features);
+	if (ret < 0) {
+		d->ops->close(d);
+		return ret;
+	}
+	VV_INFO("%s: driver features %s", d->path,
+		vv_features_format(d->features, buf, sizeof(buf)));
+	return 0;
+}
+
+void
+vv_dev_close(struct vv_dev *d)
+{
+	if (d->ops == NULL)
+		return;
+	if (d->fd >= 0)
+		d->ops->set_status(d, 0);
+	d->ops->close(d);
+	dev_close_fds(d);
+	vv_memmap_clear(&d->memmap);
+	d->ops = NULL;
+	d->started = false;
+	d->mapped = false;
+}
+
+static void
+memlock_hint(const struct vv_dev *d)
+{
+	struct rlimit rl;
+	uint64_t total = 0;
+	unsigned int i;
+
+	for (i = 0; i < d->memmap.n; i++)
+		total += d->memmap.regions[i].len;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		VV_ERR("the kernel pins all mapped memory (%llu MiB) against RLIMIT_MEMLOCK (%llu MiB): raise the memlock limit (ulimit -l unlimited, or LimitMEMLOCK=infinity in a systemd unit)",
+		       (unsigned long long)(total >> 20),
+		       (unsigned long long)(rl.rlim_cur >> 20));
+}
+
+static int
+dev_mem_check_range(const struct vv_dev *d, uint64_t addr, uint64_t len)
+{
+	if (addr < d->info.iova_first || addr + len - 1 > d->info.iova_last) {
+		VV_ERR("memory 0x%llx-0x%llx lies outside the IOVA range 0x%llx-0x%llx of %s; the device cannot reach it",
+		       (unsigned long long)addr,
+		       (unsigned long long)(addr + len - 1),
+		       (unsigned long long)d->info.iova_first,
+		       (unsigned long long)d->info.iova_last, d->path);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static int
+dev_mem_apply(struct vv_dev *d, const struct vv_memmap_op *ops, int n)
+{
+	int ret;
+
+	if (n <= 0 || !d->mapped)
+		return n < 0 ? n : 0;
+	ret = d->ops->mem_apply(d, ops, (unsigned int)n);
+	if (ret == -ENOMEM)
+		memlock_hint(d);
+	return ret;
+}
+
+int
+vv_dev_mem_add(struct vv_dev *d, uint64_t addr, uint64_t len)
+{
+	struct vv_memmap_op ops[VV_MEMMAP_MAX_OPS];
+	int n;
+
+	n = dev_mem_check_range(d, addr, len);
+	if (n < 0)
+		return n;
+	n = vv_memmap_add(&d->memmap, addr, len, ops, VV_MEMMAP_MAX_OPS);
+	if (n == -EEXIST)
+		VV_ERR("memory 0x%llx+0x%llx overlaps a range already mapped",
+		       (unsigned long long)addr, (unsigned long long)len);
+	return dev_mem_apply(d, ops, n);
+}
+
+int
+vv_dev_mem_remove(struct vv_dev *d, uint64_t addr, uint64_t len)
+{
+	struct vv_memmap_op ops[VV_MEMMAP_MAX_OPS];
+	int n;
+
+	n = vv_memmap_remove(&d->memmap, addr, len, ops, VV_MEMMAP_MAX_OPS);
+	return dev_mem_apply(d, ops, n);
+}
+
+static int
+dev_set_status_checked(struct vv_dev *d, uint8_t status, const char *step)
+{
+	uint8_t got = 0;
+	int ret;
+
+	ret = d->ops->set_status(d, status);
+	if (ret < 0) {
+		VV_ERR("%s: the device refused status %s (0x%x)", d->path,
+		       step, status);
+		return ret;
+	}
+	ret = d->ops->get_status(d, &got);
+	if (ret < 0)
+		return ret;
+	if (got != status) {
+		VV_ERR("%s: status %s not taken (wrote 0x%x, read 0x%x)%s",
+		       d->path, step, status, got,
+		       (status & VIRTIO_CONFIG_S_FEATURES_OK) ?
+		       "; the device rejected the negotiated features" : "");
+		return -EIO;
+	}
+	return 0;
+}
+
+static int
+dev_reset(struct vv_dev *d)
+{
+	struct timespec ts = { 0, 1000 * 1000 };
+	uint8_t got = 0xff;
+	int ret, i;
+
+	ret = d->ops->set_status(d, 0);
+	if (ret < 0)
+		return ret;
+	/* Reset completes when the device reads back 0 (virtio 1.x 2.1.2). */
+	for (i = 0; i < 3000; i++) {
+		ret = d->ops->get_status(d, &got);
+		if (ret < 0)
+			return ret;
+		if (got == 0)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	VV_ERR("%s did not complete reset within 3 s (status 0x%x)", d->path,
+	       got);
+	return -ETIMEDOUT;
+}
+
+static int
+dev_eventfds(struct vv_dev *d, unsigned int nr_vrings)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_vrings; i++) {
+		if (d->kick_fd[i] < 0)
+			d->kick_fd[i] = vv_sys->eventfd(0, EFD_NONBLOCK |
+							EFD_CLOEXEC);
+		if (d->call_fd[i] < 0)
+			d->call_fd[i] = vv_sys->eventfd(0, EFD_NONBLOCK |
+							EFD_CLOEXEC);
+		if (d->kick_fd[i] < 0 || d->call_fd[i] < 0) {
+			int err = errno;
+
+			VV_ERR("eventfd for vring %u: %s", i, strerror(err));
+			return -err;
+		}
+	}
+	return 0;
+}
+
+int
+vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
+	     unsigned int nr_vrings)
+{
+	uint8_t status = 0;
+	unsigned int i;
+	int ret;
+
+	if (nr_vrings == 0 || nr_vrings > 2u * d->queue_pairs)
+		return -EINVAL;
+	d->started = false;
+	d->mapped = false;
+	ret = dev_eventfds(d, nr_vrings);
+	if (ret < 0)
+		return ret;
+	ret = dev_reset(d);
+	if (ret < 0)
+		goto fail;
+	status = VIRTIO_CONFIG_S_ACKNOWLEDGE;
+	ret = dev_set_status_checked(d, status, "ACKNOWLEDGE");
+	if (ret < 0)
+		goto fail;
+	status |= VIRTIO_CONFIG_S_DRIVER;
+	ret = dev_set_status_checked(d, status, "DRIVER");
+	if (ret < 0)
+		goto fail;
+	ret = d->ops->set_features(d, d->features);
+	if (ret < 0)
+		goto fail;
+	status |= VIRTIO_CONFIG_S_FEATURES_OK;
+	ret = dev_set_status_checked(d, status, "FEATURES_OK");
+	if (ret < 0)
+		goto fail;
+
+	ret = d->ops->mem_replace(d);
+	if (ret < 0) {
+		if (ret == -ENOMEM)
+			memlock_hint(d);
+		goto fail;
+	}
+	d->mapped = true;
+
+	for (i = 0; i < nr_vrings; i++) {
+		ret = d->ops->vring_setup(d, i, &vrings[i], d->kick_fd[i],
+					  d->call_fd[i]);
+		if (ret == 0)
+			ret = d->ops->vring_enable(d, i, true);
+		if (ret < 0)
+			goto fail;
+	}
+	d->nr_vrings = nr_vrings;
+	status |= VIRTIO_CONFIG_S_DRIVER_OK;
+	ret = dev_set_status_checked(d, status, "DRIVER_OK");
+	if (ret < 0)
+		goto fail;
+	d->started = true;
+	return 0;
+fail:
+	d->ops->set_status(d, VIRTIO_CONFIG_S_FAILED);
+	dev_reset(d);
+	d->mapped = false;
+	return ret;
+}
+
+int
+vv_dev_stop(struct vv_dev *d)
+{
+	int ret;
+
+	if (!d->started)
+		return 0;
+	d->started = false;
+	ret = dev_reset(d);
+	if (ret < 0)
+		VV_ERR("%s: reset failed at stop; the device may still access our buffers",
+		       d->path);
+	return ret;
+}
+
+bool
+vv_dev_link_up(struct vv_dev *d)
+{
+	uint16_t status = 0;
+
+	if (!d->info.has_status)
+		return true;
+	if (d->ops->read_config(d, offsetof(struct virtio_net_config, status),
+				&status, sizeof(status)) < 0)
+		return false;
+	return (status & VIRTIO_NET_S_LINK_UP) != 0;
+}

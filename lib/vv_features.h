@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VV_FEATURES_H
+#define VV_FEATURES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#define VV_BIT(b) (1ULL << (b))
+
+/* What the user asked for through devargs; the device may still refuse. */
+struct vv_feature_wish {
+	bool mrg_rxbuf;
+	bool in_order;
+	bool packed_vq;
+	bool mq;
+};
+
+/* Every feature bit this driver implements. */
+uint64_t vv_features_supported(void);
+
+/*
+ * Chooses the driver features from what the device offers and the user
+ * wants. Returns 0, or a negative errno with the reason logged when the
+ * device lacks something mandatory or the wish cannot be met.
+ */
+int vv_features_negotiate(uint64_t device, const struct vv_feature_wish *wish,
+			  uint64_t *driver);
+
+/* Size of struct virtio_net_hdr as the negotiated features lay it out. */
+size_t vv_net_hdr_size(uint64_t features);
+
+const char *vv_feature_name(unsigned int bit);
+
+/* Writes "NAME|NAME|bitN" into buf; returns buf. */
+char *vv_features_format(uint64_t features, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vv_memmap.h"
+
+void
+vv_memmap_init(struct vv_memmap *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void
+vv_memmap_clear(struct vv_memmap *m)
+{
+	free(m->regions);
+	vv_memmap_init(m);
+}
+
+static int
+memmap_insert(struct vv_memmap *m, uint64_t addr, uint64_t len)
+{
+	unsigned int i;
+
+	if (m->n == m->cap) {
+		unsigned int cap = m->cap ? m->cap * 2 : 16;
+		struct vv_region *r = realloc(m->regions, cap * sizeof(*r));
+
+		if (r == NULL)
+			return -ENOMEM;
+		m->regions = r;
+		m->cap = cap;
+	}
+	for (i = m->n; i > 0 && m->regions[i - 1].addr > addr; i--)
+		m->regions[i] = m->regions[i - 1];
+	m->regions[i].addr = addr;
+	m->regions[i].len = len;
+	m->n++;
+	return 0;
+}
+
+static void
+memmap_delete(struct vv_memmap *m, unsigned int i)
+{
+	memmove(&m->regions[i], &m->regions[i + 1],
+		(m->n - i - 1) * sizeof(m->regions[0]));
+	m->n--;
+}
+
+static int
+op_emit(struct vv_memmap_op *ops, unsigned int max_ops, unsigned int *n,
+	enum vv_memmap_op_type type, uint64_t addr, uint64_t len)
+{
+	if (*n >= max_ops)
+		return -ENOSPC;
+	ops[*n].type = type;
+	ops[*n].region.addr = addr;
+	ops[*n].region.len = len;
+	(*n)++;
+	return 0;
+}
+
+static int
+range_ok(uint64_t addr, uint64_t len)
+{
+	return len != 0 && addr + len > addr;
+}
+
+int
+vv_memmap_add(struct vv_memmap *m, uint64_t addr, uint64_t len,
+	      struct vv_memmap_op *ops, unsigned int max_ops)
+{
+	unsigned int i, n = 0;
+	int ret;
+
+	if (!range_ok(addr, len))
+		return -EINVAL;
+	for (i = 0; i < m->n; i++) {
+		const struct vv_region *r = &m->regions[i];
+
+		if (addr < r->addr + r->len && r->addr < addr + len)
+			return -EEXIST;
+	}
+	ret = op_emit(ops, max_ops, &n, VV_MEMMAP_MAP, addr, len);
+	if (ret < 0)
+		return ret;
+	ret = memmap_insert(m, addr, len);
+	return ret < 0 ? ret : (int)n;
+}
+
+int
+vv_memmap_remove(struct vv_memmap *m, uint64_t addr, uint64_t len,
+		 struct vv_memmap_op *ops, unsigned int max_ops)
+{
+	uint64_t end = addr + len;
+	unsigned int i = 0, n = 0;
+	int ret;
+
+	if (!range_ok(addr, len))
+		return -EINVAL;
+	while (i < m->n) {
+		struct vv_region r = m->regions[i];
+		uint64_t r_end = r.addr + r.len;
+
+		if (!(addr < r_end && r.addr < end)) {
+			i++;
+			continue;
+		}
+		ret = op_emit(ops, max_ops, &n, VV_MEMMAP_UNMAP, r.addr, r.len);
+		if (ret < 0)
+			return ret;
+		memmap_delete(m, i);
+		if (r.addr < addr) {
+			ret = op_emit(ops, max_ops, &n, VV_MEMMAP_MAP, r.addr,
+				      addr - r.addr);
+			if (ret == 0)
+				ret = memmap_insert(m, r.addr, addr - r.addr);
+			if (ret < 0)
+				return ret;
+			i++;
+		}
+		if (r_end > end) {
+			ret = op_emit(ops, max_ops, &n, VV_MEMMAP_MAP, end,
+				      r_end - end);
+			if (ret == 0)
+				ret = memmap_insert(m, end, r_end - end);
+			if (ret < 0)
+				return ret;
+			i++;
+		}
+	}
+	return (int)n;
+}
+
+int
+vv_memmap_bounds(const struct vv_memmap *m, uint64_t *first, uint64_t *last)
+{
+	if (m->n == 0)
+		return -ENOENT;
+	*first = m->regions[0].addr;
+	*last = m->regions[m->n - 1].addr + m->regions[m->n - 1].len - 1;
+	return 0;
+}

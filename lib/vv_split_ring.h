@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VV_SPLIT_RING_H
+#define VV_SPLIT_RING_H
+
+/*
+ * Driver side of a virtio 1.x split virtqueue. Header-only hot path so the
+ * Rx/Tx bursts inline it; the layout helpers live in vv_split_ring.c.
+ *
+ * The device can write anything into shared memory, so nothing it writes is
+ * trusted: descriptor chains are tracked in private arrays (never through
+ * desc[].next read back from the table) and every used entry is checked
+ * against that private state before the caller sees it.
+ */
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/virtio_ring.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "virtio 1.x rings are little endian; big-endian hosts are not supported"
+#endif
+
+#define VV_RING_ALIGN 64u
+#define VV_RING_MAX_SIZE 32768u
+
+struct vv_split_ring {
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t size;
+	uint16_t mask;
+	uint16_t avail_idx;	/* next avail slot we fill */
+	uint16_t used_idx;	/* next used entry we consume */
+	uint16_t num_free;
+	uint16_t free_head;
+	uint16_t inorder_slot;	/* oldest avail slot not yet completed */
+	bool in_order;
+	uint64_t bad_used;	/* used entries rejected as invalid */
+	/* private state, sized by vv_split_ring_priv_size() */
+	uint16_t *next;		/* chain and free-list links */
+	uint16_t *chain_len;	/* descriptors per in-flight head, 0 if idle */
+	uint32_t *posted_len;	/* device-writable bytes per in-flight head */
+	uint16_t *slot_head;	/* head placed in each avail slot */
+};
+
+/* Bytes of shared memory (desc, avail, used) a ring of `size` needs. */
+size_t vv_split_ring_shared_size(uint16_t size);
+/* Bytes of private bookkeeping a ring of `size` needs. */
+size_t vv_split_ring_priv_size(uint16_t size);
+
+/*
+ * Lays the ring out in zeroed shared memory `shm` and private memory `priv`.
+ * size must be a power of two no larger than VV_RING_MAX_SIZE.
+ * Returns 0 or -EINVAL.
+ */
+int vv_split_ring_init(struct vv_split_ring *r, void *shm, void *priv,
+		       uint16_t size, bool in_order);
+
+/* Byte offsets of the avail and used rings inside the shared area. */
+size_t vv_split_ring_avail_offset(uint16_t size);
+size_t vv_split_ring_used_offset(uint16_t size);
+
+/*
+ * Takes `n` free descriptors, linked privately and in the table, and returns
+ * the head id, or -1 if fewer than n are free. The caller fills addr, len and
+ * the WRITE flag of each; NEXT flags and next fields are already set.
+ */
+static inline int
+vv_split_chain_alloc(struct vv_split_ring *r, uint16_t n, uint32_t posted_len)
+{
+	uint16_t head = r->free_head, id = head, i;
+
+	if (n == 0 || n > r->num_free)
+		return -1;
+	for (i = 1; i < n; i++) {
+		r->desc[id].flags = VRING_DESC_F_NEXT;
+		r->desc[id].next = r->next[id];
+		id = r->next[id];
+	}
+	r->desc[id].flags = 0;
+	r->free_head = r->next[id];
+	r->num_free -= n;
+	r->chain_len[head] = n;
+	r->posted_len[head] = posted_len;
+	return head;
+}
+
+/* Iterates a chain taken by vv_split_chain_alloc. */
+static inline uint16_t
+vv_split_chain_next(const struct vv_split_ring *r, uint16_t id)
+{
+	return r->next[id];
+}
+
+static inline void
+vv_split_chain_free(struct vv_split_ring *r, uint16_t head)
+{
+	uint16_t n = r->chain_len[head], id = head;
+
+	while (--n)
+		id = r->next[id];
+	r->next[id] = r->free_head;
+	r->free_head = head;
+	r->num_free += r->chain_len[head];
+	r->chain_len[head] = 0;
+}
+
+static inline void
+vv_split_avail_push(struct vv_split_ring *r, uint16_t head)
+{
+	uint16_t slot = r->avail_idx & r->mask;
+
+	r->slot_head[slot] = head;
+	/* Rewriting an unchanged entry would dirty a line the device reads. */
+	if (r->avail->ring[slot] != head)
+		r->avail->ring[slot] = head;
+	r->avail_idx++;
+}
+
+/* Makes everything pushed so far visible to the device. */
+static inline void
+vv_split_avail_publish(struct vv_split_ring *r)
+{
+	atomic_store_explicit((_Atomic uint16_t *)&r->avail->idx, r->avail_idx,
+			      memory_order_release);
+}
+
+/* True when the device asks to be notified of new buffers. */
+static inline bool
+vv_split_needs_kick(const struct vv_split_ring *r)
+{
+	/* The avail idx store must be visible before the flags are read. */
+	atomic_thread_fence(memory_order_seq_cst);
+	return !(atomic_load_explicit((_Atomic uint16_t *)&r->used->flags,
+				      memory_order_relaxed) &
+		 VRING_USED_F_NO_NOTIFY);
+}
+
+/* Used entries the device has published and we have not consumed. */
+static inline uint16_t
+vv_split_used_pending(const struct vv_split_ring *r)
+{
+	uint16_t idx = atomic_load_explicit((_Atomic uint16_t *)&r->used->idx,
+					    memory_order_acquire);
+	uint16_t n = (uint16_t)(idx - r->used_idx);
+
+	/* A device claiming more than the ring holds is lying. */
+	return n > r->size ? 0 : n;
+}
+
+/*
+ * Consumes one used entry. Returns the head id, with *len the bytes written,
+ * or -1 if the entry names no in-flight head or claims more bytes than were
+ * posted; such an entry is counted in bad_used and otherwise ignored.
+ * The caller has checked vv_split_used_pending() first.
+ */
+static inline int
+vv_split_used_pop(struct vv_split_ring *r, uint32_t *len)
+{
+	const struct vring_used_elem *e = &r->used->ring[r->used_idx & r->mask];
+	uint32_t id = e->id;
+
+	*len = e->len;
+	r->used_idx++;
+	if (id >= r->size || r->chain_len[id] == 0 ||
+	    *len > r->posted_len[id]) {
+		r->bad_used++;
+		return -1;
+	}
+	return (int)id;
+}
+
+/*
+ * Checks the next used entry without consuming it: returns its head id with
+ * *len, or -1 if it is invalid (the caller then pops and drops it).
+ */
+static inline int
+vv_split_used_peek(const struct vv_split_ring *r, uint32_t *len)
+{
+	const struct vring_used_elem *e = &r->used->ring[r->used_idx & r->mask];
+	uint32_t id = e->id;
+
+	*len = e->len;
+	if (id >= r->size || r->chain_len[id] == 0 || *len > r->posted_len[id])
+		return -1;
+	return (int)id;
+}
+
+/*
+ * With IN_ORDER the device may report only the last buffer of a batch; the
+ * buffers before it, in avail order, are complete too. Returns the oldest
+ * uncompleted head before or at `last`, or -1 once `last` itself was
+ * returned. Call repeatedly after vv_split_used_pop() yields `last`.
+ */
+static inline int
+vv_split_inorder_next(struct vv_split_ring *r, uint16_t last, bool *done)
+{
+	uint16_t head;
+
+	if (*done || r->inorder_slot == r->avail_idx)
+		return -1;
+	head = r->slot_head[r->inorder_slot & r->mask];
+	r->inorder_slot++;
+	if (head == last)
+		*done = true;
+	return head;
+}
+
+#endif
