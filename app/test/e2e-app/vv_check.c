@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * End-to-end checks for any virtio-net ethdev (ours or the reference),
+ * probed by this app through hotplug so probe and close are part of the
+ * test:
+ *   integrity: mixed-size frames (60 B..9000 B, chained mbufs) go to a
+ *              device that echoes them; every byte must come back.
+ *   cycles:    N x (probe, configure, start, traffic, stop, close); fds,
+ *              memzones and mbufs in use must return to where they were.
+ * Prints one "PASS"/"FAIL" line per check and exits non-zero on failure.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+#include <rte_dev.h>
+
+#define CHECK_ETHERTYPE 0x88b5	/* IEEE local experimental */
+#define SEG_ROOM 2048
+#define MAX_FRAME 9000
+#define BURST 32
+
+struct check_opts {
+	const char *dev;	/* "name,args" to hotplug */
+	const char *mode;
+	unsigned int count;
+	unsigned int cycles;
+	unsigned int window;
+	unsigned int timeout_s;
+	uint16_t queue_size;
+};
+
+struct frame_hdr {
+	struct rte_ether_hdr eth;
+	uint32_t seq;
+	uint32_t len;
+};
+
+static struct rte_mempool *pool;
+static char dev_name[128];
+static const char *dev_args = "";
+
+static unsigned int
+frame_len(uint32_t seq)
+{
+	static const unsigned int fixed[] = {
+		60, 64, 65, 128, 511, 1000, 1514, 1518, 2047, 2048, 2049,
+		3000, 4096, 8191, 9000,
+	};
+
+	if (seq % 2 == 0)
+		return fixed[(seq / 2) % RTE_DIM(fixed)];
+	return 60 + (seq * 2654435761u) % (MAX_FRAME - 60 + 1);
+}
+
+static uint8_t
+pattern(uint32_t seq, unsigned int off)
+{
+	return (uint8_t)((seq * 31u) ^ (off * 7u) ^ (off >> 8));
+}
+
+/* Builds a frame as a chain of SEG_ROOM-byte segments. */
+static struct rte_mbuf *
+frame_build(uint32_t seq, const struct rte_ether_addr *mac)
+{
+	unsigned int len = frame_len(seq), off = 0;
+	struct rte_mbuf *head = NULL, *prev = NULL;
+
+	while (off < len) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		unsigned int n = RTE_MIN(len - off, (unsigned int)SEG_ROOM), i;
+		uint8_t *p;
+
+		if (m == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)n);
+		for (i = 0; i < n; i++)
+			p[i] = pattern(seq, off + i);
+		if (head == NULL) {
+			struct frame_hdr *h = (struct frame_hdr *)p;
+
+			h->eth.dst_addr = *mac;
+			h->eth.src_addr = *mac;
+			h->eth.ether_type = rte_cpu_to_be_16(CHECK_ETHERTYPE);
+			h->seq = seq;
+			h->len = len;
+			head = m;
+		} else {
+			prev->next = m;
+			head->nb_segs++;
+			head->pkt_len += n;
+		}
+		prev = m;
+		off += n;
+	}
+	return head;
+}
+
+/* Returns the sequence number of a correct echo, or -1. */
+static int64_t
+frame_verify(struct rte_mbuf *m)
+{
+	struct frame_hdr h;
+	unsigned int off = sizeof(h), i;
+	const uint8_t *p;
+	uint8_t buf[64];
+
+	if (m->pkt_len < sizeof(h))
+		return -1;
+	rte_pktmbuf_read(m, 0, sizeof(h), &h);
+	if (h.eth.ether_type != rte_cpu_to_be_16(CHECK_ETHERTYPE) ||
+	    h.len != m->pkt_len || h.len != frame_len(h.seq))
+		return -1;
+	while (off < h.len) {
+		unsigned int n = RTE_MIN(h.len - off, (unsigned int)sizeof(buf));
+
+		p = rte_pktmbuf_read(m, off, n, buf);
+		for (i = 0; i < n; i++)
+			if (p[i] != pattern(h.seq, off + i))
+				return -1;
+		off += n;
+	}
+	return h.seq;
+}
+
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the DIR's own fd */
+}
+
+static void
+count_mz(const struct rte_memzone *mz, void *arg)
+{
+	RTE_SET_USED(mz);
+	(*(unsigned int *)arg)++;
+}
+
+static unsigned int
+count_memzones(void)
+{
+	unsigned int n = 0;
+
+	rte_memzone_walk(count_mz, &n);
+	return n;
+}
+
+static int
+port_probe(uint16_t *port)
+{
+	int ret;
+
+	ret = rte_eal_hotplug_add("vdev", dev_name, dev_args);
+	if (ret < 0) {
+		printf("probe of %s failed: %s\n", dev_name, strerror(-ret));
+		return ret;
+	}
+	return rte_eth_dev_get_port_by_name(dev_name, port);
+}
+
+static int
+port_up(uint16_t port, uint16_t qsize, uint16_t mtu)
+{
+	struct rte_eth_conf conf;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	ret = rte_eth_dev_configure(port, 1, 1, &conf);
+	if (ret == 0 && mtu != 0)
+		ret = rte_eth_dev_set_mtu(port, mtu);
+	if (ret == 0)
+		ret = rte_eth_rx_queue_setup(port, 0, qsize,
+					     rte_eth_dev_socket_id(port), NULL,
+					     pool);
+	if (ret == 0)
+		ret = rte_eth_tx_queue_setup(port, 0, qsize,
+					     rte_eth_dev_socket_id(port), NULL);
+	if (ret == 0)
+		ret = rte_eth_dev_start(port);
+	if (ret < 0)
+		printf("bringing port %u up failed: %s\n", port,
+		       strerror(-ret));
+	return ret;
+}
+
+static bool
+link_wait(uint16_t port, unsigned int timeout_ms)
+{
+	uint64_t end = rte_get_timer_cycles() +
+		rte_get_timer_hz() * timeout_ms / 1000;
+	struct rte_eth_link link;
+
+	do {
+		if (rte_eth_link_get_nowait(port, &link) == 0 &&
+		    link.link_status == RTE_ETH_LINK_UP)
+			return true;
+		rte_delay_us_sleep(1000);
+	} while (rte_get_timer_cycles() < end);
+	return false;
+}
+
+static void
+port_down(uint16_t port)
+{
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+	rte_eal_hotplug_remove("vdev", dev_name);
+}
+
+/*
+ * Sends `count` frames keeping at most `window` in flight and checks every
+ * echo. Returns the number of frames that did not come back intact.
+ */
+static unsigned int
+exchange(uint16_t port, unsigned int count, unsigned int window,
+	 unsigned int timeout_s, unsigned int *bad_out)
+{
+	struct rte_ether_addr mac;
+	uint8_t *seen = calloc(count, 1);
+	uint64_t deadline = rte_get_timer_cycles() +
+		rte_get_timer_hz() * timeout_s;
+	unsigned int sent = 0, good = 0, bad = 0, dup = 0;
+
+	rte_eth_macaddr_get(port, &mac);
+	while (good + bad < count && rte_get_timer_cycles() < deadline) {
+		struct rte_mbuf *pkts[BURST];
+		uint16_t n, i;
+
+		if (sent < count && sent - good - bad < window) {
+			unsigned int want = RTE_MIN(count - sent,
+					window - (sent - good - bad));
+			uint16_t built = 0, tx;
+
+			want = RTE_MIN(want, (unsigned int)BURST);
+			while (built < want) {
+				pkts[built] = frame_build(sent + built, &mac);
+				if (pkts[built] == NULL)
+					break;
+				built++;
+			}
+			tx = rte_eth_tx_burst(port, 0, pkts, built);
+			rte_pktmbuf_free_bulk(pkts + tx, built - tx);
+			sent += tx;
+		}
+		n = rte_eth_rx_burst(port, 0, pkts, BURST);
+		for (i = 0; i < n; i++) {
+			int64_t seq = frame_verify(pkts[i]);
+
+			if (seq < 0 || seq >= count)
+				bad++;
+			else if (seen[seq]++)
+				dup++;
+			else
+				good++;
+			rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	free(seen);
+	if (bad_out)
+		*bad_out = bad + dup;
+	printf("exchange: sent %u, echoed intact %u, corrupt %u, duplicate %u, missing %u\n",
+	       sent, good, bad, dup, count - good - bad);
+	return count - good;
+}
+
+static int
+run_integrity(const struct check_opts *o)
+{
+	uint64_t t0, t1;
+	uint16_t port;
+	unsigned int lost, bad;
+	bool up;
+	int ret;
+
+	t0 = rte_get_timer_cycles();
+	ret = port_probe(&port);
+	if (ret == 0)
+		ret = port_up(port, o->queue_size, MAX_FRAME);
+	if (ret < 0) {
+		printf("FAIL integrity: port did not come up\n");
+		return 1;
+	}
+	up = link_wait(port, 5000);
+	t1 = rte_get_timer_cycles();
+	printf("probe-to-link-up: %.1f ms (link %s)\n",
+	       (double)(t1 - t0) * 1000.0 / (double)rte_get_timer_hz(),
+	       up ? "up" : "down");
+	lost = exchange(port, o->count, o->window, o->timeout_s, &bad);
+	port_down(port);
+	if (!up || lost != 0 || bad != 0 ||
+	    rte_mempool_in_use_count(pool) != 0) {
+		printf("FAIL integrity: link %s, %u lost, %u corrupt, %u mbufs still in use\n",
+		       up ? "up" : "down", lost, bad,
+		       rte_mempool_in_use_count(pool));
+		return 1;
+	}
+	printf("PASS integrity: %u frames of 60..9000 B echoed byte-exact\n",
+	       o->count);
+	return 0;
+}
+
+static int
+run_cycles(const struct check_opts *o)
+{
+	int fds0 = -1;
+	unsigned int mz0 = 0, i, lost_total = 0;
+
+	for (i = 0; i < o->cycles; i++) {
+		uint16_t port;
+		unsigned int lost, bad;
+
+		if (port_probe(&port) < 0 ||
+		    port_up(port, o->queue_size, 0) < 0) {
+			printf("FAIL cycles: cycle %u could not bring the port up\n",
+			       i);
+			return 1;
+		}
+		if (!link_wait(port, 5000)) {
+			printf("FAIL cycles: cycle %u: link stayed down\n", i);
+			port_down(port);
+			return 1;
+		}
+		lost = exchange(port, 16, 16, 5, &bad);
+		lost_total += lost;
+		port_down(port);
+		if (rte_mempool_in_use_count(pool) != 0) {
+			printf("FAIL cycles: cycle %u leaked %d mbufs\n", i,
+			       rte_mempool_in_use_count(pool));
+			return 1;
+		}
+		if (bad != 0) {
+			printf("FAIL cycles: cycle %u: %u corrupt frames\n",
+			       i, bad);
+			return 1;
+		}
+		/* The first cycle may set up lazy EAL state; count from it. */
+		if (i == 0) {
+			fds0 = count_fds();
+			mz0 = count_memzones();
+		}
+	}
+	if (count_fds() != fds0 || count_memzones() != mz0) {
+		printf("FAIL cycles: fds %d -> %d, memzones %u -> %u\n", fds0,
+		       count_fds(), mz0, count_memzones());
+		return 1;
+	}
+	if (lost_total > o->cycles * 16 / 10) {
+		printf("FAIL cycles: %u of %u frames lost\n", lost_total,
+		       o->cycles * 16);
+		return 1;
+	}
+	printf("PASS cycles: %u x (probe, configure, start, traffic, stop, close): fds %d, memzones %u, mbufs in use 0, %u of %u frames lost\n",
+	       o->cycles, fds0, mz0, lost_total, o->cycles * 16);
+	return 0;
+}
+
+static void
+usage(const char *prog)
+{
+	printf("usage: %s <EAL args> -- --dev NAME,ARGS --mode integrity|cycles [--count N] [--cycles N] [--window N] [--timeout S] [--queue-size N]\n",
+	       prog);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "cycles", required_argument, NULL, 'y' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "queue-size", required_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct check_opts o = {
+		.mode = "integrity", .count = 3000, .cycles = 100,
+		.window = 64, .timeout_s = 60, .queue_size = 256,
+	};
+	const char *comma;
+	int ret, opt;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		printf("EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 2;
+	}
+	argc -= ret;
+	argv += ret;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': o.dev = optarg; break;
+		case 'm': o.mode = optarg; break;
+		case 'c': o.count = (unsigned int)atoi(optarg); break;
+		case 'y': o.cycles = (unsigned int)atoi(optarg); break;
+		case 'w': o.window = (unsigned int)atoi(optarg); break;
+		case 't': o.timeout_s = (unsigned int)atoi(optarg); break;
+		case 'q': o.queue_size = (uint16_t)atoi(optarg); break;
+		default: usage(argv[0]); return 2;
+		}
+	}
+	if (o.dev == NULL) {
+		usage(argv[0]);
+		return 2;
+	}
+	comma = strchr(o.dev, ',');
+	snprintf(dev_name, sizeof(dev_name), "%.*s",
+		 (int)(comma ? comma - o.dev : (long)strlen(o.dev)), o.dev);
+	dev_args = comma ? comma + 1 : "";
+	pool = rte_pktmbuf_pool_create("vv_check", 8191, 256, 0,
+				       SEG_ROOM + RTE_PKTMBUF_HEADROOM,
+				       rte_socket_id());
+	if (pool == NULL) {
+		printf("mbuf pool: %s\n", rte_strerror(rte_errno));
+		return 2;
+	}
+	if (strcmp(o.mode, "integrity") == 0)
+		ret = run_integrity(&o);
+	else if (strcmp(o.mode, "cycles") == 0)
+		ret = run_cycles(&o);
+	else {
+		usage(argv[0]);
+		ret = 2;
+	}
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	return ret;
+}

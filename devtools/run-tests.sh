@@ -1,0 +1,106 @@
+#!/bin/sh
+# Sets up everything this project needs on a Debian 12 machine and runs the
+# whole test suite: unit tests (normal and ASan/UBSan builds) and the
+# real-kernel end-to-end tests in the VDUSE VM, for our driver and for DPDK's
+# net_virtio_user as the reference. Ends with "N passed, N failed".
+#
+#   devtools/run-tests.sh [--no-e2e] [--no-asan]
+set -eu
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+cd "$SRC"
+e2e=1
+asan=1
+for a in "$@"; do
+	case $a in
+	--no-e2e) e2e=0 ;;
+	--no-asan) asan=0 ;;
+	*) echo "usage: $0 [--no-e2e] [--no-asan]" >&2; exit 2 ;;
+	esac
+done
+
+passed=0
+failed=0
+stage_fail=""
+
+note() {
+	printf '\n=== %s\n' "$*"
+}
+
+# Adds the counts of a `meson test` run (its "Ok:" and "Fail:" lines).
+count_meson() {
+	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$1" | tail -n1)
+	bad=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$1" | tail -n1)
+	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$1" | tail -n1)
+	passed=$((passed + ${ok:-0}))
+	failed=$((failed + ${bad:-0} + ${to:-0}))
+}
+
+# Adds the PASS/FAIL lines of a script's output.
+count_lines() {
+	passed=$((passed + $(grep -c '^PASS ' "$1" || true)))
+	failed=$((failed + $(grep -c '^FAIL ' "$1" || true)))
+}
+
+build() {
+	dir=$1
+	shift
+	if [ ! -e "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >/dev/null
+	fi
+	ninja -C "$dir"
+}
+
+note "installing dependencies"
+"$SRC/devtools/install-deps.sh"
+
+note "building (build/)"
+build build
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+note "unit tests"
+if meson test -C build --suite unit --print-errorlogs >"$log" 2>&1; then :; else
+	stage_fail="$stage_fail unit"
+fi
+cat "$log"
+count_meson "$log"
+
+note "install and link through pkg-config"
+if app/test/install/test-pkgconfig.sh build >"$log" 2>&1; then :; else
+	stage_fail="$stage_fail pkgconfig"
+fi
+cat "$log"
+count_lines "$log"
+
+if [ $asan = 1 ]; then
+	note "unit tests under ASan/UBSan (build-asan/)"
+	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
+	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --suite unit --print-errorlogs \
+		>"$log" 2>&1; then :; else
+		stage_fail="$stage_fail asan"
+	fi
+	cat "$log"
+	count_meson "$log"
+fi
+
+if [ $e2e = 1 ]; then
+	note "end-to-end tests on a real vhost-vdpa device (qemu VM, VDUSE)"
+	if "$SRC/app/test/e2e/run-e2e.sh" --driver both --build-dir build \
+		2>&1 | tee "$log"; then :; else
+		stage_fail="$stage_fail e2e"
+	fi
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
+	if [ -n "$line" ]; then
+		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+		failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+	else
+		failed=$((failed + 1))
+	fi
+fi
+
+[ -z "$stage_fail" ] || echo "failed stages:$stage_fail"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ] && [ -z "$stage_fail" ]
