@@ -241,6 +241,11 @@ vv_dev_mem_add(struct vv_dev *d, uint64_t addr, uint64_t len)
 	struct vv_memmap_op ops[VV_MEMMAP_MAX_OPS];
 	int n;
 
+	if (len == 0 || addr + len < addr) {
+		VV_ERR("memory 0x%llx+0x%llx is empty or wraps around",
+		       (unsigned long long)addr, (unsigned long long)len);
+		return -EINVAL;
+	}
 	n = dev_mem_check_range(d, addr, len);
 	if (n < 0)
 		return n;
@@ -274,8 +279,11 @@ dev_set_status_checked(struct vv_dev *d, uint8_t status, const char *step)
 		return ret;
 	}
 	ret = d->ops->get_status(d, &got);
-	if (ret < 0)
+	if (ret < 0) {
+		VV_ERR("%s: cannot read back status %s: %s", d->path, step,
+		       strerror(-ret));
 		return ret;
+	}
 	if (got != status) {
 		VV_ERR("%s: status %s not taken (wrote 0x%x, read 0x%x)%s",
 		       d->path, step, status, got,
@@ -294,13 +302,18 @@ dev_reset(struct vv_dev *d)
 	int ret, i;
 
 	ret = d->ops->set_status(d, 0);
-	if (ret < 0)
+	if (ret < 0) {
+		VV_ERR("%s: reset refused: %s", d->path, strerror(-ret));
 		return ret;
+	}
 	/* Reset completes when the device reads back 0 (virtio 1.x 2.1.2). */
 	for (i = 0; i < 3000; i++) {
 		ret = d->ops->get_status(d, &got);
-		if (ret < 0)
+		if (ret < 0) {
+			VV_ERR("%s: cannot read the status during reset: %s",
+			       d->path, strerror(-ret));
 			return ret;
+		}
 		if (got == 0)
 			return 0;
 		nanosleep(&ts, NULL);
@@ -340,8 +353,11 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	unsigned int i;
 	int ret;
 
-	if (nr_vrings == 0 || nr_vrings > 2u * d->queue_pairs)
+	if (nr_vrings == 0 || nr_vrings > 2u * d->queue_pairs) {
+		VV_ERR("%s: %u vrings requested, the device was opened for %u",
+		       d->path, nr_vrings, 2u * d->queue_pairs);
 		return -EINVAL;
+	}
 	d->started = false;
 	d->mapped = false;
 	ret = dev_eventfds(d, nr_vrings);
@@ -390,7 +406,9 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	d->started = true;
 	return 0;
 fail:
-	d->ops->set_status(d, VIRTIO_CONFIG_S_FAILED);
+	/* vhost-vdpa refuses a status that drops bits: add FAILED to them. */
+	if (d->ops->get_status(d, &status) == 0)
+		d->ops->set_status(d, status | VIRTIO_CONFIG_S_FAILED);
 	dev_reset(d);
 	d->mapped = false;
 	return ret;

@@ -19,19 +19,32 @@ vv_memmap_clear(struct vv_memmap *m)
 }
 
 static int
+memmap_reserve(struct vv_memmap *m, unsigned int need)
+{
+	unsigned int cap = m->cap ? m->cap : 16;
+	struct vv_region *r;
+
+	if (need <= m->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	r = realloc(m->regions, cap * sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	m->regions = r;
+	m->cap = cap;
+	return 0;
+}
+
+static int
 memmap_insert(struct vv_memmap *m, uint64_t addr, uint64_t len)
 {
 	unsigned int i;
+	int ret;
 
-	if (m->n == m->cap) {
-		unsigned int cap = m->cap ? m->cap * 2 : 16;
-		struct vv_region *r = realloc(m->regions, cap * sizeof(*r));
-
-		if (r == NULL)
-			return -ENOMEM;
-		m->regions = r;
-		m->cap = cap;
-	}
+	ret = memmap_reserve(m, m->n + 1);
+	if (ret < 0)
+		return ret;
 	for (i = m->n; i > 0 && m->regions[i - 1].addr > addr; i--)
 		m->regions[i] = m->regions[i - 1];
 	m->regions[i].addr = addr;
@@ -99,6 +112,26 @@ vv_memmap_remove(struct vv_memmap *m, uint64_t addr, uint64_t len,
 
 	if (!range_ok(addr, len))
 		return -EINVAL;
+	/*
+	 * Check before editing: the caller applies nothing on error, so a
+	 * half-done edit would leave the table out of step with the device.
+	 */
+	for (i = 0; i < m->n; i++) {
+		const struct vv_region *r = &m->regions[i];
+
+		if (addr < r->addr + r->len && r->addr < end)
+			n += 1 + (r->addr < addr) + (r->addr + r->len > end);
+	}
+	if (n > max_ops)
+		return -ENOSPC;
+	/* Only a region holding the whole range splits, adding one entry. */
+	if (n > 0) {
+		ret = memmap_reserve(m, m->n + 1);
+		if (ret < 0)
+			return ret;
+	}
+	i = 0;
+	n = 0;
 	while (i < m->n) {
 		struct vv_region r = m->regions[i];
 		uint64_t r_end = r.addr + r.len;

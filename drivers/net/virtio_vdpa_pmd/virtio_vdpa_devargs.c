@@ -30,7 +30,7 @@ parse_ulong(const char *value, unsigned long min, unsigned long max,
 	if (value[0] < '0' || value[0] > '9')
 		return -EINVAL;
 	errno = 0;
-	v = strtoul(value, &end, 0);
+	v = strtoul(value, &end, 10);
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -EINVAL;
 	*out = v;

@@ -1,0 +1,1609 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control path against a fake vhost-vdpa kernel.
+ *
+ * The fake sits behind vv_sys_set_ops() and answers open/close/ioctl/write/
+ * stat/eventfd from memory. It keeps the rules of drivers/vhost/vdpa.c that
+ * the driver depends on (one opener, status bits only added until a reset,
+ * features frozen after FEATURES_OK, owner needed for vrings and IOTLB,
+ * UPDATE over a live mapping is EEXIST, the IOTLB survives a reset), records
+ * every call in order, and can fail any single call: so every error path of
+ * vv_dev_open and vv_dev_start is driven and checked for a message and for
+ * leaked file descriptors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "vv_dev.h"
+#include "vv_log.h"
+#include "vv_sys.h"
+
+#define NODE "/dev/vhost-vdpa-0"
+#define FD_BASE 1000
+#define MAX_FDS 64
+#define MAX_CALLS 8192
+#define MAX_MSGS 256
+#define MAX_TLB 64
+
+#define BACKEND_ALL (VV_BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | \
+		     VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH) | \
+		     VV_BIT(VHOST_BACKEND_F_IOTLB_ASID) | \
+		     VV_BIT(VHOST_BACKEND_F_SUSPEND))
+
+#define S_ACK VIRTIO_CONFIG_S_ACKNOWLEDGE
+#define S_DRV VIRTIO_CONFIG_S_DRIVER
+#define S_FOK VIRTIO_CONFIG_S_FEATURES_OK
+#define S_DOK VIRTIO_CONFIG_S_DRIVER_OK
+
+/* ---------------------------------------------------------------------- */
+/* The fake kernel                                                         */
+
+enum call_kind { C_STAT, C_OPEN, C_CLOSE, C_IOCTL, C_WRITE, C_EVENTFD };
+enum fd_kind { FD_FREE, FD_VDPA, FD_EVENT };
+
+struct call {
+	enum call_kind kind;
+	unsigned long req;	/* ioctl request */
+	uint64_t val;		/* status, features, vring index, IOTLB type */
+	bool failed;		/* the injected fault */
+};
+
+struct fake_vring {
+	uint16_t num;
+	uint16_t base;
+	uint64_t desc, avail, used;
+	int kick, call;
+	bool enabled;
+};
+
+struct fake {
+	/* What the device and kernel are like. */
+	mode_t mode;
+	uint32_t device_id;
+	uint64_t features;
+	uint64_t backend_offered;
+	bool has_limits;	/* kernel knows VQS_COUNT, VRING_NUM... */
+	uint32_t vqs;
+	uint16_t vring_max;
+	uint32_t config_size;
+	struct virtio_net_config cfg;
+	uint64_t iova_first, iova_last;
+	uint8_t status_drop;	/* bits the device will not take */
+	int reset_reads;	/* GET_STATUS reads still stale after reset */
+	bool short_write;	/* write() takes one byte less */
+
+	/* State. */
+	enum fd_kind fds[MAX_FDS];
+	int vdpa_fd;
+	bool owner;
+	uint8_t status;
+	uint8_t stale_status;
+	int stale_reads;
+	uint64_t acked;
+	uint64_t backend_acked;
+	struct fake_vring vr[VV_MAX_VRINGS];
+	struct vv_region tlb[MAX_TLB];
+	unsigned int ntlb;
+	bool in_batch;
+	const char *violation;	/* what a real device would trip over */
+
+	/* Record. */
+	struct call calls[MAX_CALLS];
+	unsigned int ncalls;
+	struct vhost_msg_v2 msgs[MAX_MSGS];
+	unsigned int nmsgs;
+	unsigned int opens, eventfds, closes, bad_closes;
+
+	/* Faults: the fail_at-th call that can fail, or the first matching
+	 * fail_kind/fail_req, fails with fail_errno. */
+	int fail_at;
+	int fail_kind;
+	unsigned long fail_req;
+	int fail_errno;
+	unsigned int nfailable;
+	int failed_call;	/* index in calls[], -1 if none */
+};
+
+static struct fake F;
+
+static void
+fake_reset(void)
+{
+	memset(&F, 0, sizeof(F));
+	F.mode = S_IFCHR | 0600;
+	F.device_id = 1;	/* VIRTIO_ID_NET */
+	F.features = VV_BIT(VIRTIO_F_VERSION_1) |
+		VV_BIT(VIRTIO_F_ACCESS_PLATFORM) | VV_BIT(VIRTIO_F_IN_ORDER) |
+		VV_BIT(VIRTIO_F_RING_PACKED) | VV_BIT(VIRTIO_RING_F_EVENT_IDX) |
+		VV_BIT(VIRTIO_NET_F_MRG_RXBUF) | VV_BIT(VIRTIO_NET_F_MAC) |
+		VV_BIT(VIRTIO_NET_F_STATUS) | VV_BIT(VIRTIO_NET_F_MTU) |
+		VV_BIT(VIRTIO_NET_F_CTRL_VQ) | VV_BIT(VIRTIO_NET_F_CSUM);
+	F.backend_offered = BACKEND_ALL;
+	F.has_limits = true;
+	F.vqs = 3;		/* one pair and the control queue */
+	F.vring_max = 256;
+	F.config_size = sizeof(struct virtio_net_config);
+	F.cfg.mac[0] = 0x02;
+	F.cfg.mac[5] = 0x42;
+	F.cfg.status = VIRTIO_NET_S_LINK_UP;
+	F.cfg.max_virtqueue_pairs = 1;
+	F.cfg.mtu = 9000;
+	F.iova_first = 0;
+	F.iova_last = (1ull << 48) - 1;
+	F.vdpa_fd = -1;
+	F.fail_at = -1;
+	F.fail_kind = -1;
+	F.failed_call = -1;
+}
+
+static struct call *
+record(enum call_kind kind, unsigned long req)
+{
+	struct call *c;
+
+	assert_true(F.ncalls < MAX_CALLS);
+	c = &F.calls[F.ncalls++];
+	c->kind = kind;
+	c->req = req;
+	return c;
+}
+
+/* Returns the errno to fail this call with, or 0. */
+static int
+fault(struct call *c)
+{
+	bool hit;
+
+	if (F.failed_call >= 0)
+		return 0;	/* one fault per run */
+	hit = (F.fail_at >= 0 && F.nfailable == (unsigned int)F.fail_at) ||
+		(F.fail_kind == (int)c->kind &&
+		 (c->kind != C_IOCTL || F.fail_req == c->req));
+	F.nfailable++;
+	if (!hit)
+		return 0;
+	c->failed = true;
+	F.failed_call = (int)(c - F.calls);
+	return F.fail_errno;
+}
+
+static int
+sys_fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static int
+fd_alloc(enum fd_kind kind)
+{
+	int i;
+
+	for (i = 0; i < MAX_FDS; i++) {
+		if (F.fds[i] == FD_FREE) {
+			F.fds[i] = kind;
+			return FD_BASE + i;
+		}
+	}
+	return -1;
+}
+
+static bool
+fd_is(int fd, enum fd_kind kind)
+{
+	return fd >= FD_BASE && fd < FD_BASE + MAX_FDS &&
+		F.fds[fd - FD_BASE] == kind;
+}
+
+static unsigned int
+fds_open(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MAX_FDS; i++)
+		n += F.fds[i] != FD_FREE;
+	return n;
+}
+
+static int
+fake_stat(const char *path, struct stat *st)
+{
+	struct call *c = record(C_STAT, 0);
+	int err = fault(c);
+
+	if (err)
+		return sys_fail(err);
+	if (strcmp(path, NODE) != 0)
+		return sys_fail(ENOENT);
+	memset(st, 0, sizeof(*st));
+	st->st_mode = F.mode;
+	return 0;
+}
+
+static int
+fake_open(const char *path, int flags)
+{
+	struct call *c = record(C_OPEN, 0);
+	int err = fault(c), fd;
+
+	if (err)
+		return sys_fail(err);
+	if (strcmp(path, NODE) != 0)
+		return sys_fail(ENOENT);
+	if ((flags & O_ACCMODE) != O_RDWR)
+		return sys_fail(EACCES);
+	if (F.vdpa_fd >= 0)
+		return sys_fail(EBUSY);	/* vhost-vdpa allows one opener */
+	fd = fd_alloc(FD_VDPA);
+	if (fd < 0)
+		return sys_fail(EMFILE);
+	F.opens++;
+	F.vdpa_fd = fd;
+	return fd;
+}
+
+static int
+fake_eventfd(unsigned int initval, int flags)
+{
+	struct call *c = record(C_EVENTFD, 0);
+	int err = fault(c), fd;
+
+	(void)initval;
+	if (err)
+		return sys_fail(err);
+	/* Never block the datapath, never leak into exec'd children. */
+	if (!(flags & EFD_NONBLOCK) || !(flags & EFD_CLOEXEC))
+		F.violation = "eventfd without EFD_NONBLOCK|EFD_CLOEXEC";
+	fd = fd_alloc(FD_EVENT);
+	if (fd < 0)
+		return sys_fail(EMFILE);
+	F.eventfds++;
+	return fd;
+}
+
+static int
+fake_close(int fd)
+{
+	record(C_CLOSE, 0);
+	if (!fd_is(fd, FD_VDPA) && !fd_is(fd, FD_EVENT)) {
+		F.bad_closes++;
+		return sys_fail(EBADF);
+	}
+	F.closes++;
+	if (fd == F.vdpa_fd) {
+		/* Release resets the device and drops the IOTLB. */
+		F.vdpa_fd = -1;
+		F.owner = false;
+		F.status = 0;
+		F.stale_reads = 0;
+		F.ntlb = 0;
+		F.in_batch = false;
+		memset(F.vr, 0, sizeof(F.vr));
+	}
+	F.fds[fd - FD_BASE] = FD_FREE;
+	return 0;
+}
+
+static bool
+tlb_overlaps(unsigned int k, uint64_t first, uint64_t last)
+{
+	return first <= F.tlb[k].addr + F.tlb[k].len - 1 &&
+		F.tlb[k].addr <= last;
+}
+
+static bool
+tlb_covers(uint64_t addr, uint64_t len)
+{
+	unsigned int k;
+
+	for (k = 0; k < F.ntlb; k++)
+		if (addr >= F.tlb[k].addr &&
+		    addr + len <= F.tlb[k].addr + F.tlb[k].len)
+			return true;
+	return false;
+}
+
+static int
+iotlb_msg(const struct vhost_msg_v2 *m)
+{
+	const struct vhost_iotlb_msg *i = &m->iotlb;
+	uint64_t last = i->iova + i->size - 1;
+	unsigned int k;
+
+	if (m->type != VHOST_IOTLB_MSG_V2)
+		F.violation = "IOTLB message not v2 after acking MSG_V2";
+	switch (i->type) {
+	case VHOST_IOTLB_UPDATE:
+		if (i->iova < F.iova_first || i->size == 0 ||
+		    i->iova > UINT64_MAX - i->size + 1 || last > F.iova_last)
+			return -EINVAL;
+		for (k = 0; k < F.ntlb; k++)
+			if (tlb_overlaps(k, i->iova, last))
+				return -EEXIST;
+		if (i->perm != VHOST_ACCESS_RW || i->uaddr != i->iova)
+			F.violation = "IOTLB update not RW at uaddr == iova";
+		assert_true(F.ntlb < MAX_TLB);
+		F.tlb[F.ntlb].addr = i->iova;
+		F.tlb[F.ntlb].len = i->size;
+		F.ntlb++;
+		return 0;
+	case VHOST_IOTLB_INVALIDATE:
+		for (k = 0; k < F.ntlb;) {
+			if (tlb_overlaps(k, i->iova, last))
+				F.tlb[k] = F.tlb[--F.ntlb];
+			else
+				k++;
+		}
+		return 0;
+	case VHOST_IOTLB_BATCH_BEGIN:
+	case VHOST_IOTLB_BATCH_END:
+		if (!(F.backend_acked & VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH)))
+			F.violation = "IOTLB batch without acking IOTLB_BATCH";
+		if ((i->type == VHOST_IOTLB_BATCH_BEGIN) == F.in_batch)
+			F.violation = "IOTLB batch markers unbalanced";
+		F.in_batch = i->type == VHOST_IOTLB_BATCH_BEGIN;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static ssize_t
+fake_write(int fd, const void *buf, size_t len)
+{
+	struct call *c = record(C_WRITE, 0);
+	const struct vhost_msg_v2 *m = buf;
+	int err = fault(c);
+
+	if (len >= sizeof(*m))
+		c->val = m->iotlb.type;
+	if (err)
+		return sys_fail(err);
+	if (!fd_is(fd, FD_VDPA))
+		return sys_fail(EBADF);
+	if (len != sizeof(*m))
+		return sys_fail(EINVAL);
+	if (!F.owner)
+		return sys_fail(EPERM);
+	assert_true(F.nmsgs < MAX_MSGS);
+	F.msgs[F.nmsgs++] = *m;
+	err = iotlb_msg(m);
+	if (err < 0)
+		return sys_fail(-err);
+	return F.short_write ? (ssize_t)len - 1 : (ssize_t)len;
+}
+
+/* At DRIVER_OK the device starts DMA: every enabled ring must be reachable. */
+static void
+check_driver_ok(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < VV_MAX_VRINGS; i++) {
+		const struct fake_vring *v = &F.vr[i];
+
+		if (!v->enabled)
+			continue;
+		if (v->num == 0 || !fd_is(v->kick, FD_EVENT) ||
+		    !fd_is(v->call, FD_EVENT))
+			F.violation = "DRIVER_OK with a vring not set up";
+		else if (!tlb_covers(v->desc, 16u * v->num) ||
+			 !tlb_covers(v->avail, 6u + 2u * v->num) ||
+			 !tlb_covers(v->used, 6u + 8u * v->num))
+			F.violation = "DRIVER_OK with a vring outside the IOTLB";
+	}
+	if (F.in_batch)
+		F.violation = "DRIVER_OK inside an open IOTLB batch";
+}
+
+static int
+vring_ioctl(unsigned long req, void *arg, struct call *c)
+{
+	struct vhost_vring_state *s = arg;
+	struct vhost_vring_file *f = arg;
+	struct vhost_vring_addr *a = arg;
+	unsigned int idx = req == VHOST_SET_VRING_ADDR ? a->index :
+		(req == VHOST_SET_VRING_KICK || req == VHOST_SET_VRING_CALL) ?
+		f->index : s->index;
+	struct fake_vring *v;
+
+	c->val = idx;
+	if (!F.owner)
+		return EPERM;
+	if (idx >= F.vqs || idx >= VV_MAX_VRINGS)
+		return ENOBUFS;
+	v = &F.vr[idx];
+	switch (req) {
+	case VHOST_SET_VRING_NUM:
+		if (s->num == 0 || s->num > F.vring_max ||
+		    (s->num & (s->num - 1)))
+			return EINVAL;
+		v->num = (uint16_t)s->num;
+		return 0;
+	case VHOST_SET_VRING_BASE:
+		v->base = (uint16_t)s->num;
+		return 0;
+	case VHOST_SET_VRING_ADDR:
+		v->desc = a->desc_user_addr;
+		v->avail = a->avail_user_addr;
+		v->used = a->used_user_addr;
+		return 0;
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+		if (f->fd != -1 && !fd_is(f->fd, FD_EVENT))
+			return EBADF;
+		if (req == VHOST_SET_VRING_KICK)
+			v->kick = f->fd;
+		else
+			v->call = f->fd;
+		return 0;
+	case VHOST_VDPA_SET_VRING_ENABLE:
+		v->enabled = s->num != 0;
+		return 0;
+	default:
+		return ENOTTY;
+	}
+}
+
+static int
+fake_ioctl(int fd, unsigned long req, void *arg)
+{
+	struct call *c = record(C_IOCTL, req);
+	int err = fault(c);
+	uint64_t v64;
+	uint8_t v8;
+
+	if (err)
+		return sys_fail(err);
+	if (!fd_is(fd, FD_VDPA))
+		return sys_fail(EBADF);
+	switch (req) {
+	case VHOST_VDPA_GET_DEVICE_ID:
+		*(uint32_t *)arg = F.device_id;
+		return 0;
+	case VHOST_SET_OWNER:
+		if (F.owner)
+			return sys_fail(EBUSY);
+		F.owner = true;
+		return 0;
+	case VHOST_GET_FEATURES:
+		*(uint64_t *)arg = F.features;
+		return 0;
+	case VHOST_GET_BACKEND_FEATURES:
+		*(uint64_t *)arg = F.backend_offered;
+		return 0;
+	case VHOST_SET_BACKEND_FEATURES:
+		v64 = *(uint64_t *)arg;
+		c->val = v64;
+		if (v64 & ~F.backend_offered)
+			return sys_fail(EOPNOTSUPP);
+		F.backend_acked = v64;
+		return 0;
+	case VHOST_VDPA_GET_VQS_COUNT:
+	case VHOST_VDPA_GET_VRING_NUM:
+	case VHOST_VDPA_GET_CONFIG_SIZE:
+	case VHOST_VDPA_GET_IOVA_RANGE:
+		if (!F.has_limits)
+			return sys_fail(ENOTTY);
+		if (req == VHOST_VDPA_GET_VQS_COUNT)
+			*(uint32_t *)arg = F.vqs;
+		else if (req == VHOST_VDPA_GET_VRING_NUM)
+			*(uint16_t *)arg = F.vring_max;
+		else if (req == VHOST_VDPA_GET_CONFIG_SIZE)
+			*(uint32_t *)arg = F.config_size;
+		else
+			*(struct vhost_vdpa_iova_range *)arg =
+				(struct vhost_vdpa_iova_range){
+					F.iova_first, F.iova_last };
+		return 0;
+	case VHOST_VDPA_GET_CONFIG: {
+		struct vhost_vdpa_config *cf = arg;
+
+		c->val = (uint64_t)cf->off << 32 | cf->len;
+		if (cf->len == 0 || cf->off > F.config_size)
+			return sys_fail(EINVAL);
+		if (cf->len > F.config_size - cf->off)
+			return sys_fail(E2BIG);
+		memcpy(cf->buf, (uint8_t *)&F.cfg + cf->off, cf->len);
+		return 0;
+	}
+	case VHOST_VDPA_GET_STATUS:
+		if (F.stale_reads > 0) {
+			F.stale_reads--;
+			v8 = F.stale_status;
+		} else {
+			v8 = F.status;
+		}
+		*(uint8_t *)arg = v8;
+		c->val = v8;
+		return 0;
+	case VHOST_VDPA_SET_STATUS:
+		v8 = *(uint8_t *)arg;
+		c->val = v8;
+		/* drivers/vhost/vdpa.c: no bit may go except by a reset. */
+		if (v8 != 0 && (F.status & ~v8) != 0)
+			return sys_fail(EINVAL);
+		if (v8 == 0) {
+			F.stale_status = F.status;
+			F.stale_reads = F.reset_reads;
+			F.status = 0;
+			F.acked = 0;
+			memset(F.vr, 0, sizeof(F.vr));
+			return 0;
+		}
+		if ((v8 & S_DOK) && !(F.status & S_DOK))
+			check_driver_ok();
+		F.status = v8 & ~F.status_drop;
+		return 0;
+	case VHOST_SET_FEATURES:
+		v64 = *(uint64_t *)arg;
+		c->val = v64;
+		if (F.status & S_FOK)
+			return sys_fail(EBUSY);
+		if (v64 & ~F.features)
+			return sys_fail(EINVAL);
+		F.acked = v64;
+		return 0;
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_VDPA_SET_VRING_ENABLE:
+		err = vring_ioctl(req, arg, c);
+		return err ? sys_fail(err) : 0;
+	default:
+		return sys_fail(ENOTTY);
+	}
+}
+
+static const struct vv_sys_ops fake_ops = {
+	.open = fake_open,
+	.close = fake_close,
+	.ioctl = fake_ioctl,
+	.write = fake_write,
+	.stat = fake_stat,
+	.eventfd = fake_eventfd,
+};
+
+/* ---------------------------------------------------------------------- */
+/* Log capture                                                             */
+
+static char log_text[1 << 16];
+static size_t log_len;
+static unsigned int log_errors;
+
+static void
+capture(enum vv_log_level level, const char *msg)
+{
+	int n;
+
+	if (level == VV_LOG_ERR)
+		log_errors++;
+	/* A polling loop logs thousands of debug lines; keep room for errors. */
+	if (level == VV_LOG_DEBUG && log_len > sizeof(log_text) / 2)
+		return;
+	n = snprintf(log_text + log_len, sizeof(log_text) - log_len,
+			 "%d:%s\n", (int)level, msg);
+
+	if (n > 0)
+		log_len += (size_t)n;
+	if (log_len >= sizeof(log_text))
+		log_len = sizeof(log_text) - 1;
+}
+
+static void
+log_reset(void)
+{
+	log_text[0] = '\0';
+	log_len = 0;
+	log_errors = 0;
+}
+
+/* An error-level line containing needle. */
+static bool
+log_error_has(const char *needle)
+{
+	const char *p = log_text;
+
+	while ((p = strstr(p, "1:")) != NULL) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		char line[1024];
+
+		if (p == log_text || p[-1] == '\n') {
+			snprintf(line, sizeof(line), "%.*s", (int)n, p);
+			if (strstr(line, needle) != NULL)
+				return true;
+		}
+		p += 2;
+	}
+	return false;
+}
+
+#define assert_logged(needle) do { \
+	if (!log_error_has(needle)) \
+		fail_msg("no error logged with \"%s\"; log:\n%s", needle, \
+			 log_text); \
+} while (0)
+
+/* ---------------------------------------------------------------------- */
+/* Fixture                                                                 */
+
+#define MEM1 0x7f0000000000ull
+#define MEM2 0x7f0000400000ull
+#define MEM_LEN 0x200000ull
+
+static struct vv_dev dev;
+static struct vv_dev_params params;
+static struct vv_vring_addr vrings[2];
+
+static int
+setup(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	fake_reset();
+	log_reset();
+	vv_sys_set_ops(&fake_ops);
+	vv_log_set_sink(capture);
+	memset(&params, 0, sizeof(params));
+	params.path = NODE;
+	params.queue_pairs = 1;
+	params.queue_size = 256;
+	params.wish.mrg_rxbuf = true;
+	params.wish.in_order = true;
+	for (i = 0; i < 2; i++) {
+		vrings[i].size = 256;
+		vrings[i].desc = MEM1 + i * 0x10000;
+		vrings[i].avail = vrings[i].desc + 0x1000;
+		vrings[i].used = vrings[i].desc + 0x2000;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	vv_sys_set_ops(NULL);
+	vv_log_set_sink(NULL);
+	return 0;
+}
+
+static int
+open_map_start(void)
+{
+	int ret = vv_dev_open(&dev, &params);
+
+	if (ret == 0)
+		ret = vv_dev_mem_add(&dev, MEM1, MEM_LEN);
+	if (ret == 0)
+		ret = vv_dev_mem_add(&dev, MEM2, MEM_LEN);
+	if (ret == 0)
+		ret = vv_dev_start(&dev, vrings, 2);
+	return ret;
+}
+
+static void
+assert_no_fd_open(void)
+{
+	assert_int_equal(fds_open(), 0);
+	assert_int_equal(F.bad_closes, 0);
+	assert_int_equal(F.closes, F.opens + F.eventfds);
+}
+
+static const char *
+req_name(unsigned long req)
+{
+	switch (req) {
+#define N(r) case r: return #r
+	N(VHOST_VDPA_GET_DEVICE_ID); N(VHOST_SET_OWNER);
+	N(VHOST_GET_FEATURES); N(VHOST_SET_FEATURES);
+	N(VHOST_GET_BACKEND_FEATURES); N(VHOST_SET_BACKEND_FEATURES);
+	N(VHOST_VDPA_GET_VQS_COUNT); N(VHOST_VDPA_GET_VRING_NUM);
+	N(VHOST_VDPA_GET_CONFIG_SIZE); N(VHOST_VDPA_GET_IOVA_RANGE);
+	N(VHOST_VDPA_GET_CONFIG); N(VHOST_VDPA_GET_STATUS);
+	N(VHOST_VDPA_SET_STATUS); N(VHOST_SET_VRING_NUM);
+	N(VHOST_SET_VRING_BASE); N(VHOST_SET_VRING_ADDR);
+	N(VHOST_SET_VRING_KICK); N(VHOST_SET_VRING_CALL);
+	N(VHOST_VDPA_SET_VRING_ENABLE);
+#undef N
+	default: return "?";
+	}
+}
+
+static const char *
+call_name(const struct call *c)
+{
+	static const char *const kinds[] = {
+		"stat", "open", "close", "ioctl", "write", "eventfd"
+	};
+
+	return c->kind == C_IOCTL ? req_name(c->req) : kinds[c->kind];
+}
+
+/* ---------------------------------------------------------------------- */
+/* The happy path                                                          */
+
+#define ANY UINT64_MAX
+
+struct expect {
+	enum call_kind kind;
+	unsigned long req;
+	uint64_t val;
+};
+
+static void
+assert_calls(unsigned int from, const struct expect *e, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const struct call *c = &F.calls[from + i];
+
+		if (from + i >= F.ncalls)
+			fail_msg("call #%u missing: expected %s", from + i,
+				 e[i].kind == C_IOCTL ? req_name(e[i].req) :
+				 "a syscall");
+		if (c->kind != e[i].kind || c->req != e[i].req ||
+		    (e[i].val != ANY && c->val != e[i].val))
+			fail_msg("call #%u is %s val 0x%llx; expected %s val 0x%llx",
+				 from + i, call_name(c),
+				 (unsigned long long)c->val,
+				 e[i].kind == C_IOCTL ? req_name(e[i].req) :
+				 "another syscall", (unsigned long long)e[i].val);
+	}
+}
+
+static const uint64_t negotiated =
+	VV_BIT(VIRTIO_F_VERSION_1) | VV_BIT(VIRTIO_F_ACCESS_PLATFORM) |
+	VV_BIT(VIRTIO_F_IN_ORDER) | VV_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+	VV_BIT(VIRTIO_NET_F_MAC) | VV_BIT(VIRTIO_NET_F_STATUS) |
+	VV_BIT(VIRTIO_NET_F_MTU);
+
+static void
+test_happy_path_sequence(void **state)
+{
+	static const struct expect open_seq[] = {
+		{ C_STAT, 0, ANY },
+		{ C_OPEN, 0, ANY },
+		{ C_IOCTL, VHOST_VDPA_GET_DEVICE_ID, ANY },
+		{ C_IOCTL, VHOST_SET_OWNER, ANY },
+		{ C_IOCTL, VHOST_GET_FEATURES, ANY },
+		{ C_IOCTL, VHOST_GET_BACKEND_FEATURES, ANY },
+		/* Only what the driver uses, not all that is offered. */
+		{ C_IOCTL, VHOST_SET_BACKEND_FEATURES,
+		  VV_BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
+		  VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH) },
+		{ C_IOCTL, VHOST_VDPA_GET_VQS_COUNT, ANY },
+		{ C_IOCTL, VHOST_VDPA_GET_VRING_NUM, ANY },
+		{ C_IOCTL, VHOST_VDPA_GET_CONFIG_SIZE, ANY },
+		{ C_IOCTL, VHOST_VDPA_GET_IOVA_RANGE, ANY },
+		{ C_IOCTL, VHOST_VDPA_GET_CONFIG,
+		  sizeof(struct virtio_net_config) },
+	};
+	static const struct expect start_seq[] = {
+		{ C_EVENTFD, 0, ANY }, { C_EVENTFD, 0, ANY },
+		{ C_EVENTFD, 0, ANY }, { C_EVENTFD, 0, ANY },
+		{ C_IOCTL, VHOST_VDPA_SET_STATUS, 0 },
+		{ C_IOCTL, VHOST_VDPA_GET_STATUS, 0 },
+		{ C_IOCTL, VHOST_VDPA_SET_STATUS, S_ACK },
+		{ C_IOCTL, VHOST_VDPA_GET_STATUS, S_ACK },
+		{ C_IOCTL, VHOST_VDPA_SET_STATUS, S_ACK | S_DRV },
+		{ C_IOCTL, VHOST_VDPA_GET_STATUS, S_ACK | S_DRV },
+		{ C_IOCTL, VHOST_SET_FEATURES, negotiated },
+		{ C_IOCTL, VHOST_VDPA_SET_STATUS, S_ACK | S_DRV | S_FOK },
+		{ C_IOCTL, VHOST_VDPA_GET_STATUS, S_ACK | S_DRV | S_FOK },
+		/* All memory in one batch before any vring is touched. */
+		{ C_WRITE, 0, VHOST_IOTLB_BATCH_BEGIN },
+		{ C_WRITE, 0, VHOST_IOTLB_INVALIDATE },
+		{ C_WRITE, 0, VHOST_IOTLB_UPDATE },
+		{ C_WRITE, 0, VHOST_IOTLB_UPDATE },
+		{ C_WRITE, 0, VHOST_IOTLB_BATCH_END },
+		{ C_IOCTL, VHOST_SET_VRING_NUM, 0 },
+		{ C_IOCTL, VHOST_SET_VRING_BASE, 0 },
+		{ C_IOCTL, VHOST_SET_VRING_ADDR, 0 },
+		{ C_IOCTL, VHOST_SET_VRING_KICK, 0 },
+		{ C_IOCTL, VHOST_SET_VRING_CALL, 0 },
+		{ C_IOCTL, VHOST_VDPA_SET_VRING_ENABLE, 0 },
+		{ C_IOCTL, VHOST_SET_VRING_NUM, 1 },
+		{ C_IOCTL, VHOST_SET_VRING_BASE, 1 },
+		{ C_IOCTL, VHOST_SET_VRING_ADDR, 1 },
+		{ C_IOCTL, VHOST_SET_VRING_KICK, 1 },
+		{ C_IOCTL, VHOST_SET_VRING_CALL, 1 },
+		{ C_IOCTL, VHOST_VDPA_SET_VRING_ENABLE, 1 },
+		{ C_IOCTL, VHOST_VDPA_SET_STATUS, S_ACK | S_DRV | S_FOK | S_DOK },
+		{ C_IOCTL, VHOST_VDPA_GET_STATUS, S_ACK | S_DRV | S_FOK | S_DOK },
+	};
+	const unsigned int nopen = sizeof(open_seq) / sizeof(open_seq[0]);
+	const unsigned int nstart = sizeof(start_seq) / sizeof(start_seq[0]);
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_calls(0, open_seq, nopen);
+	assert_int_equal(F.ncalls, nopen);
+	assert_int_equal(dev.features, negotiated);
+	assert_int_equal(dev.backend_features,
+			 VV_BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
+			 VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH));
+
+	/* Before start memory is only recorded. */
+	assert_int_equal(vv_dev_mem_add(&dev, MEM2, MEM_LEN), 0);
+	assert_int_equal(vv_dev_mem_add(&dev, MEM1, MEM_LEN), 0);
+	assert_int_equal(F.ncalls, nopen);
+
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	assert_calls(nopen, start_seq, nstart);
+	assert_int_equal(F.ncalls, nopen + nstart);
+	assert_true(dev.started);
+
+	/* The batch drops whatever the device had, then maps the memmap. */
+	assert_int_equal(F.nmsgs, 5);
+	assert_int_equal(F.msgs[1].iotlb.iova, F.iova_first);
+	assert_int_equal(F.msgs[1].iotlb.size, F.iova_last - F.iova_first + 1);
+	assert_int_equal(F.msgs[2].iotlb.iova, MEM1);
+	assert_int_equal(F.msgs[2].iotlb.size, MEM_LEN);
+	assert_int_equal(F.msgs[3].iotlb.iova, MEM2);
+	assert_int_equal(F.ntlb, 2);
+
+	for (i = 0; i < 2; i++) {
+		const struct fake_vring *v = &F.vr[i];
+
+		assert_int_equal(v->num, 256);
+		assert_int_equal(v->base, 0);
+		assert_int_equal(v->desc, vrings[i].desc);
+		assert_int_equal(v->avail, vrings[i].avail);
+		assert_int_equal(v->used, vrings[i].used);
+		assert_true(v->enabled);
+		assert_int_equal(v->kick, vv_dev_kick_fd(&dev, i));
+		assert_int_not_equal(v->kick, v->call);
+	}
+	assert_int_not_equal(F.vr[0].kick, F.vr[1].kick);
+	assert_int_equal(F.status, S_ACK | S_DRV | S_FOK | S_DOK);
+	assert_int_equal(F.acked, negotiated);
+	assert_null(F.violation);
+	assert_int_equal(log_errors, 0);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_stop_and_close(void **state)
+{
+	static const struct expect stop_seq[] = {
+		{ C_IOCTL, VHOST_VDPA_SET_STATUS, 0 },
+		{ C_IOCTL, VHOST_VDPA_GET_STATUS, 0 },
+	};
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(open_map_start(), 0);
+	n = F.ncalls;
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	assert_calls(n, stop_seq, 2);
+	assert_int_equal(F.ncalls, n + 2);
+	assert_false(dev.started);
+	assert_int_equal(F.status, 0);
+	/* Stopping a stopped device does nothing. */
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	assert_int_equal(F.ncalls, n + 2);
+
+	assert_int_equal(F.opens, 1);
+	assert_int_equal(F.eventfds, 4);
+	n = F.ncalls;
+	vv_dev_close(&dev);
+	/* Reset before letting go, then every fd: the vdpa node and 4 eventfds. */
+	assert_int_equal(F.calls[n].kind, C_IOCTL);
+	assert_int_equal(F.calls[n].req, VHOST_VDPA_SET_STATUS);
+	assert_int_equal(F.calls[n].val, 0);
+	assert_no_fd_open();
+	assert_int_equal(F.closes, 5);
+	/* Closing twice is harmless and closes nothing again. */
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+
+	/* The node was released: a new open gets it. */
+	assert_int_equal(open_map_start(), 0);
+	assert_int_equal(F.opens, 2);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+	assert_null(F.violation);
+}
+
+static void
+test_close_without_start(void **state)
+{
+	(void)state;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_int_equal(vv_dev_mem_add(&dev, MEM1, MEM_LEN), 0);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+	assert_int_equal(F.eventfds, 0);
+}
+
+static void
+test_restart(void **state)
+{
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(open_map_start(), 0);
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	/* The IOTLB outlives the reset here (as with some parents), so only
+	 * the leading INVALIDATE keeps the UPDATEs from failing EEXIST. */
+	assert_int_equal(F.ntlb, 2);
+	n = F.nmsgs;
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	assert_int_equal(F.nmsgs, n + 5);
+	assert_int_equal(F.ntlb, 2);
+	/* The eventfds are kept across a restart. */
+	assert_int_equal(F.eventfds, 4);
+	assert_int_equal(F.status, S_ACK | S_DRV | S_FOK | S_DOK);
+	assert_null(F.violation);
+	assert_int_equal(log_errors, 0);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+/* The fake's IOTLB equals the memmap, range for range. */
+static void
+assert_tlb_is_memmap(void)
+{
+	unsigned int i;
+
+	assert_int_equal(F.ntlb, dev.memmap.n);
+	for (i = 0; i < dev.memmap.n; i++)
+		assert_true(tlb_covers(dev.memmap.regions[i].addr,
+				       dev.memmap.regions[i].len));
+}
+
+static void
+test_mem_events_after_start(void **state)
+{
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(open_map_start(), 0);
+	n = F.nmsgs;
+	assert_int_equal(vv_dev_mem_add(&dev, 0x7f0001000000ull, MEM_LEN), 0);
+	assert_int_equal(F.nmsgs, n + 3);
+	assert_int_equal(F.msgs[n].iotlb.type, VHOST_IOTLB_BATCH_BEGIN);
+	assert_int_equal(F.msgs[n + 1].iotlb.type, VHOST_IOTLB_UPDATE);
+	assert_int_equal(F.msgs[n + 2].iotlb.type, VHOST_IOTLB_BATCH_END);
+	assert_tlb_is_memmap();
+
+	/* A hole in the middle of a region. */
+	n = F.nmsgs;
+	assert_int_equal(vv_dev_mem_remove(&dev, MEM1 + 0x100000, 0x1000), 0);
+	assert_int_equal(F.nmsgs, n + 5);
+	assert_int_equal(F.msgs[n + 1].iotlb.type, VHOST_IOTLB_INVALIDATE);
+	assert_int_equal(F.msgs[n + 2].iotlb.type, VHOST_IOTLB_UPDATE);
+	assert_int_equal(F.msgs[n + 3].iotlb.type, VHOST_IOTLB_UPDATE);
+	assert_tlb_is_memmap();
+	assert_int_equal(F.ntlb, 4);
+
+	/* Overlap is refused before anything reaches the device. */
+	n = F.ncalls;
+	assert_int_equal(vv_dev_mem_add(&dev, MEM2, 0x1000), -EEXIST);
+	assert_int_equal(F.ncalls, n);
+	assert_logged("overlaps");
+	assert_null(F.violation);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_backend_without_batch(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	F.backend_offered = VV_BIT(VHOST_BACKEND_F_IOTLB_MSG_V2);
+	assert_int_equal(open_map_start(), 0);
+	assert_int_equal(dev.backend_features,
+			 VV_BIT(VHOST_BACKEND_F_IOTLB_MSG_V2));
+	assert_int_equal(F.nmsgs, 3);
+	assert_int_equal(F.msgs[0].iotlb.type, VHOST_IOTLB_INVALIDATE);
+	for (i = 1; i < 3; i++)
+		assert_int_equal(F.msgs[i].iotlb.type, VHOST_IOTLB_UPDATE);
+	assert_null(F.violation);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_backend_without_msg_v2(void **state)
+{
+	(void)state;
+	F.backend_offered = VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH);
+	assert_int_equal(vv_dev_open(&dev, &params), -ENOTSUP);
+	assert_logged("IOTLB_MSG_V2");
+	assert_no_fd_open();
+}
+
+static void
+test_old_kernel_without_limits(void **state)
+{
+	(void)state;
+	F.has_limits = false;
+	assert_int_equal(open_map_start(), 0);
+	assert_int_equal(dev.info.max_vrings, 0);
+	assert_int_equal(dev.info.max_ring_size, 0);
+	assert_int_equal(dev.info.iova_first, 0);
+	assert_int_equal(dev.info.iova_last, UINT64_MAX);
+	/* The whole space is invalidated, with the largest size there is. */
+	assert_int_equal(F.msgs[1].iotlb.type, VHOST_IOTLB_INVALIDATE);
+	assert_int_equal(F.msgs[1].iotlb.iova, 0);
+	assert_int_equal(F.msgs[1].iotlb.size, UINT64_MAX);
+	assert_int_equal(log_errors, 0);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_config_fields(void **state)
+{
+	(void)state;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_true(dev.info.has_mac);
+	assert_int_equal(dev.info.mac[0], 0x02);
+	assert_int_equal(dev.info.mac[5], 0x42);
+	assert_true(dev.info.has_status);
+	assert_true(dev.info.has_mtu);
+	assert_int_equal(dev.info.mtu, 9000);
+	assert_false(dev.info.has_speed);
+	assert_int_equal(dev.info.max_vrings, 3);
+	assert_int_equal(dev.info.max_ring_size, 256);
+	assert_true(vv_dev_link_up(&dev));
+	F.cfg.status = 0;
+	assert_false(vv_dev_link_up(&dev));
+	vv_dev_close(&dev);
+
+	/* Without the STATUS feature the link is taken as up. */
+	fake_reset();
+	F.features &= ~VV_BIT(VIRTIO_NET_F_STATUS);
+	F.cfg.status = 0;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_false(dev.info.has_status);
+	assert_true(vv_dev_link_up(&dev));
+	vv_dev_close(&dev);
+
+	/* A config space holding only the MAC: nothing read past it. */
+	fake_reset();
+	F.config_size = 6;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_true(dev.info.has_mac);
+	assert_false(dev.info.has_status);
+	assert_false(dev.info.has_mtu);
+	vv_dev_close(&dev);
+
+	/* Speed when offered and known. */
+	fake_reset();
+	F.features |= VV_BIT(VIRTIO_NET_F_SPEED_DUPLEX);
+	F.cfg.speed = 25000;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_true(dev.info.has_speed);
+	assert_int_equal(dev.info.speed, 25000);
+	vv_dev_close(&dev);
+
+	/* An unreadable config space is not fatal: defaults and a warning. */
+	fake_reset();
+	log_reset();
+	F.fail_kind = C_IOCTL;
+	F.fail_req = VHOST_VDPA_GET_CONFIG;
+	F.fail_errno = EIO;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_false(dev.info.has_mac);
+	assert_false(dev.info.has_status);
+	assert_non_null(strstr(log_text, "config space unreadable"));
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Every error path                                                        */
+
+/* Calls whose failure the driver survives on purpose. */
+static bool
+tolerated(const struct call *c)
+{
+	if (c->kind != C_IOCTL)
+		return false;
+	switch (c->req) {
+	case VHOST_VDPA_GET_VQS_COUNT:	/* older kernels lack the limits */
+	case VHOST_VDPA_GET_VRING_NUM:
+	case VHOST_VDPA_GET_CONFIG_SIZE:
+	case VHOST_VDPA_GET_IOVA_RANGE:
+	case VHOST_VDPA_GET_CONFIG:	/* defaults and a warning */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void
+error_paths(int err_ioctl, int err_other)
+{
+	enum call_kind kinds[MAX_CALLS];
+	unsigned int total = 0, i, k;
+
+	/* The bring-up once without faults: which calls, in which order. */
+	assert_int_equal(open_map_start(), 0);
+	for (i = 0; i < F.ncalls; i++)
+		if (F.calls[i].kind != C_CLOSE)
+			kinds[total++] = F.calls[i].kind;
+	assert_int_equal(total, F.nfailable);
+	assert_true(total > 40);
+	vv_dev_close(&dev);
+
+	for (k = 0; k < total; k++) {
+		const struct call *c;
+		int ret;
+
+		fake_reset();
+		log_reset();
+		F.fail_at = (int)k;
+		F.fail_errno = kinds[k] == C_IOCTL ? err_ioctl : err_other;
+		ret = vv_dev_open(&dev, &params);
+		/* A failed open leaves nothing open behind it. */
+		if (ret < 0 && fds_open() != 0)
+			fail_msg("call %u: failed open left %u fds open", k,
+				 fds_open());
+		if (ret == 0)
+			ret = vv_dev_mem_add(&dev, MEM1, MEM_LEN);
+		if (ret == 0)
+			ret = vv_dev_mem_add(&dev, MEM2, MEM_LEN);
+		if (ret == 0)
+			ret = vv_dev_start(&dev, vrings, 2);
+		assert_true(F.failed_call >= 0);
+		c = &F.calls[F.failed_call];
+		assert_int_equal(c->kind, kinds[k]);
+		if (tolerated(c)) {
+			if (ret != 0)
+				fail_msg("failing %s (call %u) with %s should be survived, got %d; log:\n%s",
+					 call_name(c), k, strerror(F.fail_errno),
+					 ret, log_text);
+		} else {
+			if (ret >= 0)
+				fail_msg("failing %s (call %u) with %s went unnoticed",
+					 call_name(c), k, strerror(F.fail_errno));
+			if (log_errors == 0)
+				fail_msg("failing %s (call %u) with %s logged no error; log:\n%s",
+					 call_name(c), k, strerror(F.fail_errno),
+					 log_text);
+			assert_false(dev.started);
+			/* A failed start leaves the device reset. */
+			if (F.vdpa_fd >= 0 && F.status != 0)
+				fail_msg("failing %s (call %u) left status 0x%x; log:\n%s",
+					 call_name(c), k, F.status, log_text);
+		}
+		if (F.violation != NULL)
+			fail_msg("failing %s (call %u): %s", call_name(c), k,
+				 F.violation);
+		vv_dev_close(&dev);
+		if (fds_open() != 0 || F.bad_closes != 0)
+			fail_msg("failing %s (call %u): %u fds left open, %u bad closes",
+				 call_name(c), k, fds_open(), F.bad_closes);
+		assert_int_equal(F.closes, F.opens + F.eventfds);
+
+		/* Whatever failed, the device can be brought up afterwards. */
+		F.fail_at = -1;
+		log_reset();
+		assert_int_equal(open_map_start(), 0);
+		vv_dev_close(&dev);
+		assert_int_equal(fds_open(), 0);
+	}
+}
+
+static void
+test_every_call_fails_eio(void **state)
+{
+	(void)state;
+	error_paths(EIO, EIO);
+}
+
+static void
+test_every_call_fails_other(void **state)
+{
+	(void)state;
+	/* ENOTTY is an old kernel's answer to an ioctl it lacks; EMFILE
+	 * runs out of fds for open/eventfd and is odd but possible for
+	 * stat and write. */
+	error_paths(ENOTTY, EMFILE);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Specific causes, specific messages                                      */
+
+static void
+expect_open_fails(int err, const char *needle)
+{
+	log_reset();
+	assert_int_equal(vv_dev_open(&dev, &params), err);
+	assert_logged(needle);
+	assert_int_equal(fds_open(), 0);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_bad_params(void **state)
+{
+	char long_path[VV_PATH_MAX + 8];
+
+	(void)state;
+	params.path = NULL;
+	expect_open_fails(-EINVAL, "path=");
+	params.path = "";
+	expect_open_fails(-EINVAL, "path=");
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[sizeof(long_path) - 1] = '\0';
+	params.path = long_path;
+	expect_open_fails(-ENAMETOOLONG, "longer than");
+	params.path = NODE;
+	params.queue_pairs = 0;
+	expect_open_fails(-EINVAL, "queues=0");
+	params.queue_pairs = VV_MAX_QUEUE_PAIRS + 1;
+	expect_open_fails(-EINVAL, "queues=");
+	assert_int_equal(F.ncalls, 0);
+}
+
+static void
+test_path_problems(void **state)
+{
+	(void)state;
+	params.path = "/dev/vhost-vdpa-9";
+	expect_open_fails(-ENOENT, "does not exist");
+	assert_logged("vdpa dev add");
+	params.path = NODE;
+
+	F.fail_kind = C_STAT;
+	F.fail_errno = EACCES;
+	expect_open_fails(-EACCES, "cannot stat");
+
+	fake_reset();
+	F.mode = S_IFSOCK | 0600;
+	expect_open_fails(-ENOTSUP, "vhost-user");
+	fake_reset();
+	F.mode = S_IFREG | 0600;
+	expect_open_fails(-ENODEV, "/dev/vhost-vdpa-N");
+	fake_reset();
+	F.mode = S_IFDIR | 0700;
+	expect_open_fails(-ENODEV, "neither");
+	assert_int_equal(F.opens, 0);
+}
+
+static void
+test_open_errors(void **state)
+{
+	(void)state;
+	/* strerror() alone would say "busy" too: check for the advice. */
+	F.fail_kind = C_OPEN;
+	F.fail_errno = EBUSY;
+	expect_open_fails(-EBUSY, "busy");
+	assert_logged("fuser -v " NODE);
+	fake_reset();
+	F.fail_kind = C_OPEN;
+	F.fail_errno = EACCES;
+	expect_open_fails(-EACCES, "permission");
+	assert_logged("run as root");
+	fake_reset();
+	F.fail_kind = C_OPEN;
+	F.fail_errno = EPERM;
+	expect_open_fails(-EPERM, "permission");
+	assert_logged("run as root");
+	fake_reset();
+	F.fail_kind = C_OPEN;
+	F.fail_errno = ENXIO;
+	expect_open_fails(-ENXIO, "gone away");
+
+	/* The real thing: a second opener of a node already open. */
+	fake_reset();
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	{
+		struct vv_dev second;
+
+		log_reset();
+		assert_int_equal(vv_dev_open(&second, &params), -EBUSY);
+		assert_logged("another process");
+		vv_dev_close(&second);
+	}
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_identify_errors(void **state)
+{
+	(void)state;
+	F.fail_kind = C_IOCTL;
+	F.fail_req = VHOST_VDPA_GET_DEVICE_ID;
+	F.fail_errno = ENOTTY;
+	expect_open_fails(-ENOTTY, "not a vhost-vdpa");
+	fake_reset();
+	F.device_id = 2;	/* block */
+	expect_open_fails(-ENODEV, "not a network device");
+	fake_reset();
+	F.fail_kind = C_IOCTL;
+	F.fail_req = VHOST_SET_OWNER;
+	F.fail_errno = EBUSY;
+	expect_open_fails(-EBUSY, "owns the device");
+	fake_reset();
+	F.features &= ~VV_BIT(VIRTIO_F_VERSION_1);
+	expect_open_fails(-ENOTSUP, "VERSION_1");
+}
+
+static void
+test_limits_errors(void **state)
+{
+	(void)state;
+	params.queue_size = 1024;
+	expect_open_fails(-EINVAL, "queue_size=1024");
+	assert_logged("queue_size=256");
+
+	fake_reset();
+	params.queue_size = 256;
+	F.vqs = 2;
+	params.queue_pairs = 2;
+	expect_open_fails(-EINVAL, "queues=2");
+	assert_logged("queues=1");
+
+	/* Enough vqs but no MQ: one pair only. */
+	fake_reset();
+	F.vqs = 5;
+	expect_open_fails(-EINVAL, "VIRTIO_NET_F_MQ");
+
+	/* MQ offered: the driver itself does not do it yet. */
+	fake_reset();
+	F.vqs = 5;
+	F.features |= VV_BIT(VIRTIO_NET_F_MQ);
+	expect_open_fails(-ENOTSUP, "queues=1");
+
+	/* packed_vq is refused before the device is touched further. */
+	fake_reset();
+	params.queue_pairs = 1;
+	params.wish.packed_vq = true;
+	expect_open_fails(-ENOTSUP, "packed_vq");
+}
+
+static void
+test_features_ok_rejected(void **state)
+{
+	(void)state;
+	F.status_drop = S_FOK;
+	assert_int_equal(open_map_start(), -EIO);
+	assert_logged("rejected the negotiated features");
+	assert_false(dev.started);
+	assert_int_equal(F.status, 0);
+	assert_int_equal(F.ntlb, 0);	/* nothing mapped for a dead device */
+	assert_null(F.violation);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+/*
+ * After a failure past the first status step the driver tells the device
+ * it gave up (FAILED) before resetting. The kernel refuses a status that
+ * drops bits, so FAILED must be added to the bits already set.
+ */
+static void
+test_failed_status_is_accepted(void **state)
+{
+	unsigned int i;
+	bool seen = false;
+
+	(void)state;
+	F.fail_kind = C_IOCTL;
+	F.fail_req = VHOST_SET_VRING_ADDR;
+	F.fail_errno = EIO;
+	assert_int_equal(open_map_start(), -EIO);
+	assert_logged("VHOST_SET_VRING_ADDR");
+	for (i = (unsigned int)F.failed_call; i < F.ncalls; i++) {
+		const struct call *c = &F.calls[i];
+
+		if (c->kind == C_IOCTL && c->req == VHOST_VDPA_SET_STATUS &&
+		    (c->val & VIRTIO_CONFIG_S_FAILED)) {
+			seen = true;
+			assert_int_equal(c->val, S_ACK | S_DRV | S_FOK |
+					 VIRTIO_CONFIG_S_FAILED);
+			/* Accepted: the next status call is the reset. */
+			assert_int_equal(F.calls[i + 1].req,
+					 VHOST_VDPA_SET_STATUS);
+			assert_int_equal(F.calls[i + 1].val, 0);
+		}
+	}
+	assert_true(seen);
+	assert_int_equal(F.status, 0);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_iotlb_enomem(void **state)
+{
+	(void)state;
+	F.fail_kind = C_WRITE;
+	F.fail_errno = ENOMEM;
+	assert_int_equal(open_map_start(), -ENOMEM);
+	assert_logged("ulimit -l");
+	assert_int_equal(F.status, 0);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+
+	/* Same when memory arrives after start. */
+	fake_reset();
+	log_reset();
+	assert_int_equal(open_map_start(), 0);
+	F.fail_kind = C_WRITE;
+	F.fail_errno = ENOMEM;
+	assert_int_equal(vv_dev_mem_add(&dev, 0x7f0001000000ull, MEM_LEN),
+			 -ENOMEM);
+	assert_logged("ulimit -l");
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_iotlb_short_write(void **state)
+{
+	(void)state;
+	F.short_write = true;
+	assert_int_equal(open_map_start(), -EIO);
+	assert_logged("IOTLB");
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_memory_outside_iova_range(void **state)
+{
+	(void)state;
+	F.iova_first = 0x1000;
+	F.iova_last = 0xffffffffull;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_int_equal(vv_dev_mem_add(&dev, MEM1, MEM_LEN), -ERANGE);
+	assert_logged("outside the IOVA range");
+	log_reset();
+	/* Straddling either end is outside too. */
+	assert_int_equal(vv_dev_mem_add(&dev, 0xfffff000ull, 0x2000), -ERANGE);
+	assert_logged("outside the IOVA range");
+	assert_int_equal(vv_dev_mem_add(&dev, 0, 0x2000), -ERANGE);
+	/* Exactly the range is fine, and start invalidates just that. */
+	assert_int_equal(vv_dev_mem_add(&dev, 0x1000, 0x100000), 0);
+	assert_int_equal(vv_dev_mem_add(&dev, 0xfff00000ull, 0x100000), 0);
+	assert_int_equal(dev.memmap.n, 2);
+	vrings[0].desc = 0x10000;
+	vrings[0].avail = 0x11000;
+	vrings[0].used = 0x12000;
+	vrings[1].desc = 0x20000;
+	vrings[1].avail = 0x21000;
+	vrings[1].used = 0x22000;
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	assert_int_equal(F.msgs[1].iotlb.iova, 0x1000);
+	assert_int_equal(F.msgs[1].iotlb.size, 0xffffffffull - 0x1000 + 1);
+	assert_null(F.violation);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_start_bad_vring_count(void **state)
+{
+	(void)state;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_int_equal(vv_dev_start(&dev, vrings, 0), -EINVAL);
+	assert_int_equal(vv_dev_start(&dev, vrings, 3), -EINVAL);
+	assert_int_equal(F.eventfds, 0);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_reset_takes_time(void **state)
+{
+	unsigned int i, first = 0, reads = 0;
+
+	(void)state;
+	F.reset_reads = 3;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_int_equal(vv_dev_mem_add(&dev, MEM1, MEM_LEN), 0);
+	F.status = S_ACK;	/* left over from an earlier user */
+	first = F.ncalls;
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	/* Past the eventfds, the reset: polled until it reads 0. */
+	while (F.calls[first].kind != C_IOCTL)
+		first++;
+	assert_int_equal(F.calls[first].req, VHOST_VDPA_SET_STATUS);
+	assert_int_equal(F.calls[first].val, 0);
+	for (i = first + 1; F.calls[i].req == VHOST_VDPA_GET_STATUS; i++)
+		reads++;
+	assert_int_equal(reads, 4);
+	assert_int_equal(F.calls[i - 1].val, 0);
+	assert_int_equal(F.status, S_ACK | S_DRV | S_FOK | S_DOK);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_reset_never_completes(void **state)
+{
+	(void)state;
+	assert_int_equal(open_map_start(), 0);
+	F.reset_reads = INT_MAX;
+	log_reset();
+	/* Without a confirmed reset, buffers must not be freed: say so. */
+	assert_int_equal(vv_dev_stop(&dev), -ETIMEDOUT);
+	assert_logged("did not complete reset");
+	assert_logged("may still access");
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+static void
+test_stop_reset_fails(void **state)
+{
+	(void)state;
+	assert_int_equal(open_map_start(), 0);
+	F.fail_kind = C_IOCTL;
+	F.fail_req = VHOST_VDPA_SET_STATUS;
+	F.fail_errno = EIO;
+	log_reset();
+	assert_true(vv_dev_stop(&dev) < 0);
+	assert_logged("may still access");
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_happy_path_sequence),
+		T(test_stop_and_close),
+		T(test_close_without_start),
+		T(test_restart),
+		T(test_mem_events_after_start),
+		T(test_backend_without_batch),
+		T(test_backend_without_msg_v2),
+		T(test_old_kernel_without_limits),
+		T(test_config_fields),
+		T(test_every_call_fails_eio),
+		T(test_every_call_fails_other),
+		T(test_bad_params),
+		T(test_path_problems),
+		T(test_open_errors),
+		T(test_identify_errors),
+		T(test_limits_errors),
+		T(test_features_ok_rejected),
+		T(test_failed_status_is_accepted),
+		T(test_iotlb_enomem),
+		T(test_iotlb_short_write),
+		T(test_memory_outside_iova_range),
+		T(test_start_bad_vring_count),
+		T(test_reset_takes_time),
+		T(test_reset_never_completes),
+		T(test_stop_reset_fails),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
