@@ -71,6 +71,7 @@ vv_split_ring_init(struct vv_split_ring *r, void *shm, void *priv,
 	memset(priv, 0, vv_split_ring_priv_size(size));
 	for (i = 0; i < size; i++)
 		r->next[i] = (uint16_t)(i + 1);
+	r->free_tail = size - 1;
 	/* We poll; interrupts would only cost the device work. */
 	r->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 	return 0;

@@ -36,6 +36,7 @@ struct vv_split_ring {
 	uint16_t used_idx;	/* next used entry we consume */
 	uint16_t num_free;
 	uint16_t free_head;
+	uint16_t free_tail;
 	uint16_t inorder_slot;	/* oldest avail slot not yet completed */
 	bool in_order;
 	uint64_t bad_used;	/* used entries rejected as invalid */
@@ -95,6 +96,11 @@ vv_split_chain_next(const struct vv_split_ring *r, uint16_t id)
 	return r->next[id];
 }
 
+/*
+ * Appends to the free list's tail: descriptors come back in the order the
+ * device finished them, so a ring used in order refills its avail slots with
+ * the same heads every lap and vv_split_avail_push writes nothing.
+ */
 static inline void
 vv_split_chain_free(struct vv_split_ring *r, uint16_t head)
 {
@@ -102,8 +108,11 @@ vv_split_chain_free(struct vv_split_ring *r, uint16_t head)
 
 	while (--n)
 		id = r->next[id];
-	r->next[id] = r->free_head;
-	r->free_head = head;
+	if (r->num_free == 0)
+		r->free_head = head;
+	else
+		r->next[r->free_tail] = head;
+	r->free_tail = id;
 	r->num_free += r->chain_len[head];
 	r->chain_len[head] = 0;
 }
