@@ -31,6 +31,8 @@
 #define MAX_FRAME 9000
 #define BURST 32
 
+static unsigned int frame_len_mixed(uint32_t seq);
+
 struct check_opts {
 	const char *dev;	/* "name,args" to hotplug */
 	const char *mode;
@@ -51,8 +53,19 @@ static struct rte_mempool *pool;
 static char dev_name[128];
 static const char *dev_args = "";
 
+/* Largest frame sent; cycles stay within the default MTU. */
+static unsigned int max_frame = MAX_FRAME;
+
 static unsigned int
 frame_len(uint32_t seq)
+{
+	unsigned int len = frame_len_mixed(seq);
+
+	return len <= max_frame ? len : 60 + len % (max_frame - 59);
+}
+
+static unsigned int
+frame_len_mixed(uint32_t seq)
 {
 	static const unsigned int fixed[] = {
 		60, 64, 65, 128, 511, 1000, 1514, 1518, 2047, 2048, 2049,
@@ -120,7 +133,10 @@ frame_verify(struct rte_mbuf *m)
 
 	if (m->pkt_len < sizeof(h))
 		return -1;
-	rte_pktmbuf_read(m, 0, sizeof(h), &h);
+	/* Copies only when the header spans segments; else points at it. */
+	p = rte_pktmbuf_read(m, 0, sizeof(h), &h);
+	if (p != (const uint8_t *)&h)
+		memcpy(&h, p, sizeof(h));
 	if (h.eth.ether_type != rte_cpu_to_be_16(CHECK_ETHERTYPE) ||
 	    h.len != m->pkt_len || h.len != frame_len(h.seq))
 		return -1;
@@ -134,6 +150,21 @@ frame_verify(struct rte_mbuf *m)
 		off += n;
 	}
 	return h.seq;
+}
+
+static void
+frame_dump(const char *what, struct rte_mbuf *m)
+{
+	uint8_t buf[48];
+	const uint8_t *p;
+	unsigned int i, n = RTE_MIN(m->pkt_len, (uint32_t)sizeof(buf));
+
+	p = rte_pktmbuf_read(m, 0, n, buf);
+	printf("%s: pkt_len %u, nb_segs %u, first bytes:", what, m->pkt_len,
+	       m->nb_segs);
+	for (i = 0; p != NULL && i < n; i++)
+		printf(" %02x", p[i]);
+	printf("\n");
 }
 
 static int
@@ -184,10 +215,18 @@ port_probe(uint16_t *port)
 static int
 port_up(uint16_t port, uint16_t qsize, uint16_t mtu)
 {
+	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
 	int ret;
 
 	memset(&conf, 0, sizeof(conf));
+	ret = rte_eth_dev_info_get(port, &info);
+	if (ret < 0)
+		return ret;
+	/* Jumbo frames arrive as chains and leave as chains. */
+	conf.rxmode.offloads = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
+	conf.txmode.offloads = info.tx_offload_capa &
+		RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	ret = rte_eth_dev_configure(port, 1, 1, &conf);
 	if (ret == 0 && mtu != 0)
 		ret = rte_eth_dev_set_mtu(port, mtu);
@@ -269,8 +308,11 @@ exchange(uint16_t port, unsigned int count, unsigned int window,
 		for (i = 0; i < n; i++) {
 			int64_t seq = frame_verify(pkts[i]);
 
-			if (seq < 0 || seq >= count)
-				bad++;
+			if (seq < 0 || seq >= count) {
+				if (bad++ == 0)
+					frame_dump("first corrupt frame",
+						   pkts[i]);
+			}
 			else if (seen[seq]++)
 				dup++;
 			else
@@ -440,8 +482,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(o.mode, "integrity") == 0)
 		ret = run_integrity(&o);
-	else if (strcmp(o.mode, "cycles") == 0)
+	else if (strcmp(o.mode, "cycles") == 0) {
+		max_frame = RTE_ETHER_MAX_LEN - RTE_ETHER_CRC_LEN;
 		ret = run_cycles(&o);
+	}
 	else {
 		usage(argv[0]);
 		ret = 2;

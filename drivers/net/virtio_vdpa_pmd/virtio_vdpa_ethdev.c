@@ -4,6 +4,7 @@
  * lives in lib/ (vv_dev), the bursts in virtio_vdpa_rxtx.c.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,17 @@ priv_of(struct rte_eth_dev *eth)
 	return eth->data->dev_private;
 }
 
+#define VV_TX_OFFLOAD_CAPA RTE_ETH_TX_OFFLOAD_MULTI_SEGS
+
+/* Chained Rx needs mergeable buffers; without them a frame is one mbuf. */
+static uint64_t
+rx_offload_capa(const struct virtio_vdpa_private *p)
+{
+	if (p->dev.features & VV_BIT(VIRTIO_NET_F_MRG_RXBUF))
+		return RTE_ETH_RX_OFFLOAD_SCATTER;
+	return 0;
+}
+
 static int
 eth_dev_configure(struct rte_eth_dev *eth)
 {
@@ -79,9 +91,12 @@ eth_dev_configure(struct rte_eth_dev *eth)
 			     p->args.queues);
 		return -EINVAL;
 	}
-	if (conf->rxmode.offloads != 0 || conf->txmode.offloads != 0) {
-		PMD_INIT_LOG(ERR, "port %u: no Rx/Tx offloads are supported yet\n",
-			     eth->data->port_id);
+	if ((conf->rxmode.offloads & ~rx_offload_capa(p)) != 0 ||
+	    (conf->txmode.offloads & ~VV_TX_OFFLOAD_CAPA) != 0) {
+		PMD_INIT_LOG(ERR, "port %u: unsupported offloads requested (Rx 0x%" PRIx64 ", Tx 0x%" PRIx64 "); this driver offers Rx 0x%" PRIx64 ", Tx 0x%" PRIx64 "\n",
+			     eth->data->port_id, conf->rxmode.offloads,
+			     conf->txmode.offloads, rx_offload_capa(p),
+			     (uint64_t)VV_TX_OFFLOAD_CAPA);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -111,7 +126,8 @@ eth_dev_infos_get(struct rte_eth_dev *eth, struct rte_eth_dev_info *info)
 	info->default_txportconf.ring_size = qsize;
 	info->default_rxportconf.nb_queues = 1;
 	info->default_txportconf.nb_queues = 1;
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->rx_offload_capa = rx_offload_capa(p);
+	info->tx_offload_capa = VV_TX_OFFLOAD_CAPA;
 	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
 	return 0;
 }
