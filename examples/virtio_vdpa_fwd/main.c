@@ -75,8 +75,9 @@ port_init(uint16_t port, struct rte_mempool *pool)
 	}
 	rte_eth_promiscuous_enable(port);
 	rte_eth_link_get(port, &link);
-	printf("port %u: link %s, %u Mbps\n", port,
-	       link.link_status ? "up" : "down", link.link_speed);
+	printf("port %u: link %s, speed %s\n", port,
+	       link.link_status ? "up" : "down",
+	       rte_eth_link_speed_to_str(link.link_speed));
 	return 0;
 }
 
