@@ -424,7 +424,7 @@ vv_dev_stop(struct vv_dev *d)
 	d->started = false;
 	ret = dev_reset(d);
 	if (ret < 0)
-		VV_ERR("%s: reset failed at stop; the device may still access our buffers",
+		VV_ERR("%s: the device did not confirm the reset at stop",
 		       d->path);
 	return ret;
 }

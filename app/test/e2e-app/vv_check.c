@@ -7,6 +7,12 @@
  *              device that echoes them; every byte must come back.
  *   cycles:    N x (probe, configure, start, traffic, stop, close); fds,
  *              memzones and mbufs in use must return to where they were.
+ *   stop:      against a flooding device, no byte of our mbufs changes
+ *              after rte_eth_dev_stop; start and configure after stop work.
+ *   hotplug:   frames built in memory the EAL added after start arrive
+ *              intact; freeing that memory leaves traffic flowing.
+ *   vanish:    the device process is killed mid-traffic (by the caller);
+ *              stop and close finish and every mbuf comes back.
  * Prints one "PASS"/"FAIL" line per check and exits non-zero on failure.
  */
 #include <dirent.h>
@@ -22,7 +28,9 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 #include <rte_memzone.h>
 #include <rte_dev.h>
 
@@ -419,10 +427,246 @@ run_cycles(const struct check_opts *o)
 	return 0;
 }
 
+/* Receives for `ms` milliseconds; returns the frame count. */
+static uint64_t
+rx_for(uint16_t port, unsigned int ms)
+{
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * ms / 1000;
+	struct rte_mbuf *pkts[BURST];
+	uint64_t total = 0;
+
+	while (rte_get_timer_cycles() < end) {
+		uint16_t n = rte_eth_rx_burst(port, 0, pkts, BURST);
+
+		rte_pktmbuf_free_bulk(pkts, n);
+		total += n;
+	}
+	return total;
+}
+
+/*
+ * Takes every free mbuf, fills its whole buffer with a pattern, waits and
+ * checks nothing changed it. Returns the number of bytes that changed.
+ */
+static uint64_t
+dma_after_stop(unsigned int wait_ms)
+{
+	unsigned int n = rte_mempool_avail_count(pool), i, got = 0;
+	struct rte_mbuf **all = calloc(n, sizeof(*all));
+	uint64_t changed = 0;
+
+	for (i = 0; i < n; i++) {
+		all[i] = rte_pktmbuf_alloc(pool);
+		if (all[i] == NULL)
+			break;
+		memset(all[i]->buf_addr, 0xa5, all[i]->buf_len);
+		got++;
+	}
+	rte_delay_us_sleep(wait_ms * 1000);
+	for (i = 0; i < got; i++) {
+		const uint8_t *b = all[i]->buf_addr;
+		unsigned int j;
+
+		for (j = 0; j < all[i]->buf_len; j++)
+			changed += b[j] != 0xa5;
+		rte_pktmbuf_free(all[i]);
+	}
+	free(all);
+	printf("stop: %u idle mbufs watched for %u ms, %" PRIu64 " bytes changed\n",
+	       got, wait_ms, changed);
+	return changed;
+}
+
+/*
+ * The device floods us (testpmd txonly). After rte_eth_dev_stop no byte of
+ * any mbuf may change; start after stop and configure after stop must work.
+ */
+static int
+run_stop(const struct check_opts *o)
+{
+	uint64_t before, restarted, reconfigured;
+	uint16_t port;
+
+	if (port_probe(&port) < 0 || port_up(port, o->queue_size, 0) < 0 ||
+	    !link_wait(port, 5000)) {
+		printf("FAIL stop: port did not come up\n");
+		return 1;
+	}
+	before = rx_for(port, 1000);
+	rte_eth_dev_stop(port);
+	if (before == 0) {
+		printf("FAIL stop: no traffic from the device before stop\n");
+		port_down(port);
+		return 1;
+	}
+	if (dma_after_stop(1000) != 0) {
+		printf("FAIL stop: the device wrote into our buffers after rte_eth_dev_stop returned\n");
+		port_down(port);
+		return 1;
+	}
+	if (rte_eth_dev_start(port) < 0) {
+		printf("FAIL stop: start after stop failed\n");
+		port_down(port);
+		return 1;
+	}
+	restarted = rx_for(port, 1000);
+	rte_eth_dev_stop(port);
+	if (port_up(port, o->queue_size, 0) < 0) {
+		printf("FAIL stop: configure after stop failed\n");
+		port_down(port);
+		return 1;
+	}
+	reconfigured = rx_for(port, 1000);
+	port_down(port);
+	printf("received: %" PRIu64 " before stop, %" PRIu64 " after restart, %" PRIu64 " after reconfigure\n",
+	       before, restarted, reconfigured);
+	if (restarted == 0 || reconfigured == 0 ||
+	    rte_mempool_in_use_count(pool) != 0) {
+		printf("FAIL stop: restart %s, reconfigure %s, %d mbufs in use\n",
+		       restarted ? "ok" : "received nothing",
+		       reconfigured ? "ok" : "received nothing",
+		       rte_mempool_in_use_count(pool));
+		return 1;
+	}
+	printf("PASS stop: no DMA after stop; start and configure after stop work\n");
+	return 0;
+}
+
+/*
+ * The device process is killed while we receive and transmit (the guest
+ * script does it after a second). Stop and close must still finish, with
+ * every mbuf back in the pool.
+ */
+static int
+run_vanish(const struct check_opts *o)
+{
+	struct rte_ether_addr mac;
+	struct rte_mbuf *pkts[BURST];
+	uint64_t end, rx = 0, tx = 0, t0, t1;
+	uint32_t seq = 0;
+	uint16_t port;
+	int stop_ret;
+
+	if (port_probe(&port) < 0 || port_up(port, o->queue_size, 0) < 0 ||
+	    !link_wait(port, 5000)) {
+		printf("FAIL vanish: port did not come up\n");
+		return 1;
+	}
+	rte_eth_macaddr_get(port, &mac);
+	end = rte_get_timer_cycles() + rte_get_timer_hz() * o->timeout_s;
+	while (rte_get_timer_cycles() < end) {
+		uint16_t n = rte_eth_rx_burst(port, 0, pkts, BURST), sent;
+
+		rte_pktmbuf_free_bulk(pkts, n);
+		rx += n;
+		pkts[0] = frame_build(seq++, &mac);
+		if (pkts[0] == NULL)
+			continue;
+		sent = rte_eth_tx_burst(port, 0, pkts, 1);
+		if (sent == 0)
+			rte_pktmbuf_free(pkts[0]);
+		tx += sent;
+	}
+	t0 = rte_get_timer_cycles();
+	stop_ret = rte_eth_dev_stop(port);
+	t1 = rte_get_timer_cycles();
+	rte_eth_dev_close(port);
+	rte_eal_hotplug_remove("vdev", dev_name);
+	printf("vanish: received %" PRIu64 ", sent %" PRIu64 "; stop returned %d after %.1f s\n",
+	       rx, tx, stop_ret,
+	       (double)(t1 - t0) / (double)rte_get_timer_hz());
+	if (rx == 0 || rte_mempool_in_use_count(pool) != 0) {
+		printf("FAIL vanish: %s%d mbufs still in use after close\n",
+		       rx == 0 ? "no traffic before the device vanished; " : "",
+		       rte_mempool_in_use_count(pool));
+		return 1;
+	}
+	printf("PASS vanish: device killed mid-traffic; stop and close finished, no mbuf lost\n");
+	return 0;
+}
+
+static int
+sum_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
+	void *arg)
+{
+	RTE_SET_USED(msl);
+	*(uint64_t *)arg += ms->len;
+	return 0;
+}
+
+static uint64_t
+mem_total(void)
+{
+	uint64_t total = 0;
+
+	rte_memseg_walk(sum_seg, &total);
+	return total;
+}
+
+/*
+ * Memory hot-plugged after start must reach the device: frames are built
+ * in a pool created while the port runs (the EAL grows the heap and sends
+ * a memory event), echoed, and checked. The pool is then freed and traffic
+ * from the first pool must still flow.
+ */
+static int
+run_hotplug(const struct check_opts *o)
+{
+	struct rte_mempool *first = pool, *late;
+	unsigned int lost, bad, lost2, bad2;
+	uint64_t mem0, mem1;
+	uint16_t port;
+
+	if (port_probe(&port) < 0 || port_up(port, o->queue_size, 0) < 0 ||
+	    !link_wait(port, 5000)) {
+		printf("FAIL hotplug: port did not come up\n");
+		return 1;
+	}
+	mem0 = mem_total();
+	late = rte_pktmbuf_pool_create("vv_late", 32767, 256, 0,
+				       SEG_ROOM + RTE_PKTMBUF_HEADROOM,
+				       rte_socket_id());
+	mem1 = mem_total();
+	if (late == NULL || mem1 <= mem0) {
+		printf("FAIL hotplug: %s\n", late == NULL ?
+		       "cannot create the late pool" :
+		       "the heap did not grow, so nothing was hot-plugged");
+		rte_mempool_free(late);
+		port_down(port);
+		return 1;
+	}
+	printf("hotplug: heap grew from %" PRIu64 " to %" PRIu64 " MiB while the port ran\n",
+	       mem0 >> 20, mem1 >> 20);
+	pool = late;
+	lost = exchange(port, o->count, o->window, o->timeout_s, &bad);
+	pool = first;
+	/* The Tx ring may still hold late mbufs: stop returns them. */
+	rte_eth_dev_stop(port);
+	rte_mempool_free(late);
+	if (rte_eth_dev_start(port) < 0) {
+		printf("FAIL hotplug: restart failed\n");
+		port_down(port);
+		return 1;
+	}
+	/* Memory added and removed while running must not disturb the rest. */
+	rte_free(rte_malloc("vv_hotplug", 64 << 20, 0));
+	printf("hotplug: heap after adding and freeing 64 MiB while running: %" PRIu64 " MiB\n",
+	       mem_total() >> 20);
+	lost2 = exchange(port, o->count, o->window, o->timeout_s, &bad2);
+	port_down(port);
+	if (lost || bad || lost2 || bad2 || rte_mempool_in_use_count(pool)) {
+		printf("FAIL hotplug: from hot-plugged memory %u lost/%u corrupt; after removals %u lost/%u corrupt\n",
+		       lost, bad, lost2, bad2);
+		return 1;
+	}
+	printf("PASS hotplug: frames from memory added after start arrive intact, and traffic survives its removal\n");
+	return 0;
+}
+
 static void
 usage(const char *prog)
 {
-	printf("usage: %s <EAL args> -- --dev NAME,ARGS --mode integrity|cycles [--count N] [--cycles N] [--window N] [--timeout S] [--queue-size N]\n",
+	printf("usage: %s <EAL args> -- --dev NAME,ARGS --mode integrity|cycles|stop|hotplug|vanish [--count N] [--cycles N] [--window N] [--timeout S] [--queue-size N]\n",
 	       prog);
 }
 
@@ -482,6 +726,12 @@ main(int argc, char **argv)
 	}
 	if (strcmp(o.mode, "integrity") == 0)
 		ret = run_integrity(&o);
+	else if (strcmp(o.mode, "stop") == 0)
+		ret = run_stop(&o);
+	else if (strcmp(o.mode, "vanish") == 0)
+		ret = run_vanish(&o);
+	else if (strcmp(o.mode, "hotplug") == 0)
+		ret = run_hotplug(&o);
 	else if (strcmp(o.mode, "cycles") == 0) {
 		max_frame = RTE_ETHER_MAX_LEN - RTE_ETHER_CRC_LEN;
 		ret = run_cycles(&o);

@@ -392,9 +392,14 @@ eth_dev_stop(struct rte_eth_dev *eth)
 	virtio_vdpa_mem_lock();
 	ret = vv_dev_stop(&p->dev);
 	virtio_vdpa_mem_unlock();
-	/* Without a confirmed reset the device may still write our mbufs. */
+	/*
+	 * A reset that fails means the device is gone (its process died, or
+	 * it was unplugged): nothing is left to DMA, so the mbufs come back.
+	 * Failing the stop would only leave a port that can never be closed.
+	 */
 	if (ret < 0)
-		return ret;
+		PMD_INIT_LOG(ERR, "port %u: %s did not confirm the reset (%s); assuming the device is gone and releasing its buffers\n",
+			     eth->data->port_id, p->dev.path, strerror(-ret));
 	queues_drain(eth);
 	for (i = 0; i < eth->data->nb_rx_queues; i++)
 		eth->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
