@@ -427,6 +427,19 @@ run_cycles(const struct check_opts *o)
 	return 0;
 }
 
+/* Prints the port's counters; returns its error count. */
+static uint64_t
+port_stats_print(uint16_t port)
+{
+	struct rte_eth_stats st;
+
+	if (rte_eth_stats_get(port, &st) != 0)
+		return 0;
+	printf("port stats: ipackets %" PRIu64 " ierrors %" PRIu64 " rx_nombuf %" PRIu64 " opackets %" PRIu64 " oerrors %" PRIu64 "\n",
+	       st.ipackets, st.ierrors, st.rx_nombuf, st.opackets, st.oerrors);
+	return st.ierrors + st.oerrors;
+}
+
 /* Receives for `ms` milliseconds; returns the frame count. */
 static uint64_t
 rx_for(uint16_t port, unsigned int ms)
@@ -484,7 +497,7 @@ dma_after_stop(unsigned int wait_ms)
 static int
 run_stop(const struct check_opts *o)
 {
-	uint64_t before, restarted, reconfigured;
+	uint64_t before, restarted, reconfigured, errors;
 	uint16_t port;
 
 	if (port_probe(&port) < 0 || port_up(port, o->queue_size, 0) < 0 ||
@@ -517,14 +530,16 @@ run_stop(const struct check_opts *o)
 		return 1;
 	}
 	reconfigured = rx_for(port, 1000);
+	/* Used entries left over from before a stop show up as errors. */
+	errors = port_stats_print(port);
 	port_down(port);
 	printf("received: %" PRIu64 " before stop, %" PRIu64 " after restart, %" PRIu64 " after reconfigure\n",
 	       before, restarted, reconfigured);
-	if (restarted == 0 || reconfigured == 0 ||
+	if (restarted == 0 || reconfigured == 0 || errors != 0 ||
 	    rte_mempool_in_use_count(pool) != 0) {
-		printf("FAIL stop: restart %s, reconfigure %s, %d mbufs in use\n",
+		printf("FAIL stop: restart %s, reconfigure %s, %" PRIu64 " bad ring entries, %d mbufs in use\n",
 		       restarted ? "ok" : "received nothing",
-		       reconfigured ? "ok" : "received nothing",
+		       reconfigured ? "ok" : "received nothing", errors,
 		       rte_mempool_in_use_count(pool));
 		return 1;
 	}

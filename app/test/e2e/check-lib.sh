@@ -35,7 +35,7 @@ _vv_check_run() {
 	# shellcheck disable=SC2086
 	timeout -k 5 400 "$_vc_check" -l 0 --no-pci --file-prefix vvdrvchk $_vc_eal \
 		-- --dev "$(vv_vdev)" "$@" > "$_vc_log" 2>&1 && _vc_rc=0 || _vc_rc=$?
-	grep -E '^(probe-to-link-up|stop|received|hotplug|vanish|exchange): ' "$_vc_log" |
+	grep -E '^(probe-to-link-up|stop|received|port stats|hotplug|vanish|exchange): ' "$_vc_log" |
 		tail -n 4 | sed 's/^/  /'
 	vduse_device_stop || true
 	if [ $_vc_rc != 0 ] || ! grep -q '^PASS ' "$_vc_log"; then

@@ -11,6 +11,7 @@
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
@@ -380,6 +381,57 @@ eth_dev_start(struct rte_eth_dev *eth)
 	return 0;
 }
 
+/* Folds every ring's used index into one value that changes with any. */
+static uint64_t
+used_idx_signature(struct rte_eth_dev *eth)
+{
+	uint64_t sig = 0;
+	uint16_t i;
+
+	for (i = 0; i < eth->data->nb_rx_queues; i++) {
+		const struct virtio_vdpa_rxq *q = eth->data->rx_queues[i];
+
+		if (q != NULL)
+			sig = sig * 65537 + __atomic_load_n(&q->ring.used->idx,
+							    __ATOMIC_ACQUIRE);
+	}
+	for (i = 0; i < eth->data->nb_tx_queues; i++) {
+		const struct virtio_vdpa_txq *q = eth->data->tx_queues[i];
+
+		if (q != NULL)
+			sig = sig * 65537 + __atomic_load_n(&q->ring.used->idx,
+							    __ATOMIC_ACQUIRE);
+	}
+	return sig;
+}
+
+/*
+ * Some devices acknowledge a reset before their datapath has finished its
+ * last burst (seen with DPDK 24.11's VDUSE device: used entries written
+ * after the reset returned). Buffers are only released once no used index
+ * has moved for VV_QUIESCE_MS.
+ */
+#define VV_QUIESCE_MS 10
+#define VV_QUIESCE_MAX_MS 500
+
+static void
+rings_quiesce(struct rte_eth_dev *eth)
+{
+	uint64_t sig = used_idx_signature(eth), now;
+	unsigned int quiet = 0, waited = 0;
+
+	while (quiet < VV_QUIESCE_MS && waited < VV_QUIESCE_MAX_MS) {
+		rte_delay_us_sleep(1000);
+		waited++;
+		now = used_idx_signature(eth);
+		quiet = now == sig ? quiet + 1 : 0;
+		sig = now;
+	}
+	if (quiet < VV_QUIESCE_MS)
+		PMD_INIT_LOG(WARNING, "port %u: the device kept completing buffers %u ms after its reset\n",
+			     eth->data->port_id, waited);
+}
+
 static int
 eth_dev_stop(struct rte_eth_dev *eth)
 {
@@ -400,6 +452,8 @@ eth_dev_stop(struct rte_eth_dev *eth)
 	if (ret < 0)
 		PMD_INIT_LOG(ERR, "port %u: %s did not confirm the reset (%s); assuming the device is gone and releasing its buffers\n",
 			     eth->data->port_id, p->dev.path, strerror(-ret));
+	else
+		rings_quiesce(eth);
 	queues_drain(eth);
 	for (i = 0; i < eth->data->nb_rx_queues; i++)
 		eth->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
