@@ -144,6 +144,44 @@ ring_memzone(struct rte_eth_dev *eth, const char *dir, uint16_t qid,
 	return rte_memzone_reserve_aligned(name, size, (int)socket, 0, 4096);
 }
 
+/*
+ * The memory every queue needs: the mbuf table and ring bookkeeping
+ * (private), and the ring itself plus `extra` bytes the device reads
+ * (a memzone, so it lies in DPDK memory the device has mapped).
+ */
+static int
+queue_mem_alloc(struct rte_eth_dev *eth, const char *dir, uint16_t qid,
+		unsigned int socket, size_t extra, struct rte_mbuf ***sw_ring,
+		void **priv, const struct rte_memzone **mz)
+{
+	uint16_t size = priv_of(eth)->args.queue_size;
+
+	*sw_ring = rte_zmalloc_socket("vv_sw_ring", sizeof(**sw_ring) * size,
+				      RTE_CACHE_LINE_SIZE, (int)socket);
+	*priv = rte_zmalloc_socket("vv_ring_priv",
+				   vv_split_ring_priv_size(size),
+				   RTE_CACHE_LINE_SIZE, (int)socket);
+	*mz = ring_memzone(eth, dir, qid,
+			   vv_split_ring_shared_size(size) + extra, socket);
+	if (*sw_ring != NULL && *priv != NULL && *mz != NULL)
+		return 0;
+	PMD_INIT_LOG(ERR, "port %u: no memory for %s queue %u (%s)\n",
+		     eth->data->port_id, dir, qid, rte_strerror(rte_errno));
+	rte_memzone_free(*mz);
+	rte_free(*priv);
+	rte_free(*sw_ring);
+	return -ENOMEM;
+}
+
+static void
+queue_mem_free(struct rte_mbuf **sw_ring, void *priv,
+	       const struct rte_memzone *mz)
+{
+	rte_memzone_free(mz);
+	rte_free(priv);
+	rte_free(sw_ring);
+}
+
 static void
 eth_rx_queue_release(struct rte_eth_dev *eth, uint16_t qid)
 {
@@ -152,9 +190,7 @@ eth_rx_queue_release(struct rte_eth_dev *eth, uint16_t qid)
 	if (q == NULL)
 		return;
 	virtio_vdpa_rxq_drain(q);
-	rte_memzone_free(q->mz);
-	rte_free(q->priv);
-	rte_free(q->sw_ring);
+	queue_mem_free(q->sw_ring, q->priv, q->mz);
 	rte_free(q);
 	eth->data->rx_queues[qid] = NULL;
 }
@@ -167,9 +203,7 @@ eth_tx_queue_release(struct rte_eth_dev *eth, uint16_t qid)
 	if (q == NULL)
 		return;
 	virtio_vdpa_txq_drain(q);
-	rte_memzone_free(q->mz);
-	rte_free(q->priv);
-	rte_free(q->sw_ring);
+	queue_mem_free(q->sw_ring, q->priv, q->mz);
 	rte_free(q);
 	eth->data->tx_queues[qid] = NULL;
 }
@@ -222,20 +256,11 @@ eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 			       (int)socket);
 	if (q == NULL)
 		return -ENOMEM;
-	q->sw_ring = rte_zmalloc_socket("vv_rx_sw", sizeof(q->sw_ring[0]) * size,
-					RTE_CACHE_LINE_SIZE, (int)socket);
-	q->priv = rte_zmalloc_socket("vv_rx_priv", vv_split_ring_priv_size(size),
-				     RTE_CACHE_LINE_SIZE, (int)socket);
-	q->mz = ring_memzone(eth, "rx", qid, vv_split_ring_shared_size(size),
-			     socket);
-	if (q->sw_ring == NULL || q->priv == NULL || q->mz == NULL) {
-		PMD_INIT_LOG(ERR, "port %u: no memory for Rx queue %u (%s)\n",
-			     eth->data->port_id, qid, rte_strerror(rte_errno));
-		rte_memzone_free(q->mz);
-		rte_free(q->priv);
-		rte_free(q->sw_ring);
+	ret = queue_mem_alloc(eth, "rx", qid, socket, 0, &q->sw_ring, &q->priv,
+			      &q->mz);
+	if (ret < 0) {
 		rte_free(q);
-		return -ENOMEM;
+		return ret;
 	}
 	q->mp = mp;
 	q->hdr_size = p->hdr_size;
@@ -269,21 +294,13 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 			       (int)socket);
 	if (q == NULL)
 		return -ENOMEM;
-	q->sw_ring = rte_zmalloc_socket("vv_tx_sw", sizeof(q->sw_ring[0]) * size,
-					RTE_CACHE_LINE_SIZE, (int)socket);
-	q->priv = rte_zmalloc_socket("vv_tx_priv", vv_split_ring_priv_size(size),
-				     RTE_CACHE_LINE_SIZE, (int)socket);
 	/* Fallback headers share the ring's memzone: the device reads both. */
-	q->mz = ring_memzone(eth, "tx", qid,
-			     ring_bytes + sizeof(q->hdrs[0]) * size, socket);
-	if (q->sw_ring == NULL || q->priv == NULL || q->mz == NULL) {
-		PMD_INIT_LOG(ERR, "port %u: no memory for Tx queue %u (%s)\n",
-			     eth->data->port_id, qid, rte_strerror(rte_errno));
-		rte_memzone_free(q->mz);
-		rte_free(q->priv);
-		rte_free(q->sw_ring);
+	ret = queue_mem_alloc(eth, "tx", qid, socket,
+			      sizeof(q->hdrs[0]) * size, &q->sw_ring, &q->priv,
+			      &q->mz);
+	if (ret < 0) {
 		rte_free(q);
-		return -ENOMEM;
+		return ret;
 	}
 	q->hdrs = (void *)((char *)q->mz->addr + ring_bytes);
 	memset(q->hdrs, 0, sizeof(q->hdrs[0]) * size);

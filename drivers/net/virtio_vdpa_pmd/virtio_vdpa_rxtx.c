@@ -310,24 +310,25 @@ virtio_vdpa_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	return nb_tx;
 }
 
-void
-virtio_vdpa_rxq_drain(struct virtio_vdpa_rxq *q)
+static void
+sw_ring_drain(struct rte_mbuf **sw_ring, uint16_t size)
 {
 	uint16_t i;
 
-	for (i = 0; i < q->ring.size; i++) {
-		rte_pktmbuf_free(q->sw_ring[i]);
-		q->sw_ring[i] = NULL;
+	for (i = 0; i < size; i++) {
+		rte_pktmbuf_free(sw_ring[i]);
+		sw_ring[i] = NULL;
 	}
+}
+
+void
+virtio_vdpa_rxq_drain(struct virtio_vdpa_rxq *q)
+{
+	sw_ring_drain(q->sw_ring, q->ring.size);
 }
 
 void
 virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q)
 {
-	uint16_t i;
-
-	for (i = 0; i < q->ring.size; i++) {
-		rte_pktmbuf_free(q->sw_ring[i]);
-		q->sw_ring[i] = NULL;
-	}
+	sw_ring_drain(q->sw_ring, q->ring.size);
 }
