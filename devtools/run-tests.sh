@@ -42,6 +42,18 @@ count_lines() {
 	failed=$((failed + $(grep -c '^FAIL ' "$1" || true)))
 }
 
+# Adds the counts of a runner's closing "N passed, N failed" line; a runner
+# that died before printing it counts as one failure.
+count_summary() {
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n1)
+	if [ -n "$line" ]; then
+		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+		failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+	else
+		failed=$((failed + 1))
+	fi
+}
+
 build() {
 	dir=$1
 	shift
@@ -92,13 +104,19 @@ if [ $e2e = 1 ]; then
 		2>&1 | tee "$log"; then :; else
 		stage_fail="$stage_fail e2e"
 	fi
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
-	if [ -n "$line" ]; then
-		passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
-		failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
-	else
-		failed=$((failed + 1))
+	count_summary "$log"
+fi
+
+if [ $e2e = 1 ] && [ $asan = 1 ]; then
+	note "our driver under ASan/UBSan on the real vhost-vdpa device"
+	if VV_ASAN_OPTIONS=detect_leaks=1 \
+		VV_UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		"$SRC/app/test/e2e/run-e2e.sh" --driver ours \
+		--build-dir build-asan integrity cycles stop hotplug vanish \
+		2>&1 | tee "$log"; then :; else
+		stage_fail="$stage_fail e2e-asan"
 	fi
+	count_summary "$log"
 fi
 
 [ -z "$stage_fail" ] || echo "failed stages:$stage_fail"

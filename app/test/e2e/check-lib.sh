@@ -7,6 +7,10 @@
 # VV_CHECK_DURING, if set, is a command run in the background alongside.
 . "$(dirname "$0")/../vm/guest-lib.sh"
 
+# A sanitizer build's settings reach the guest as VV_* variables.
+[ -z "${VV_ASAN_OPTIONS:-}" ] || export ASAN_OPTIONS="$VV_ASAN_OPTIONS"
+[ -z "${VV_UBSAN_OPTIONS:-}" ] || export UBSAN_OPTIONS="$VV_UBSAN_OPTIONS"
+
 vv_check_case() {
 	_vc_name="$1.$VV_DRIVER" _vc_mode=$2 _vc_devargs=$3
 	_vc_check="$VV_BUILD_DIR/app/test/e2e-app/vv_check"
