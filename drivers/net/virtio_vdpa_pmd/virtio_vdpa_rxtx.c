@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
 #include <unistd.h>
 
 #include <linux/virtio_net.h>
@@ -241,14 +242,19 @@ tx_header_in_headroom(const struct rte_mbuf *m, uint16_t hdr_size)
 static inline void
 tx_clear_header(struct virtio_net_hdr_mrg_rxbuf *hdr)
 {
-	uint64_t *w = (uint64_t *)hdr;
-	uint32_t *tail = (uint32_t *)(w + 1);
+	static const uint8_t zero[sizeof(*hdr)];
+	uint64_t head;
+	uint32_t tail;
 
-	/* Headroom usually holds zeros already; a store would dirty the line. */
-	if (*w != 0)
-		*w = 0;
-	if (*tail != 0)
-		*tail = 0;
+	/*
+	 * Headroom usually holds zeros already; a store would dirty the line.
+	 * The header sits 12 bytes before the data, so only 4-byte aligned:
+	 * memcpy gives the same unaligned loads without undefined behaviour.
+	 */
+	memcpy(&head, hdr, sizeof(head));
+	memcpy(&tail, (uint8_t *)hdr + sizeof(head), sizeof(tail));
+	if ((head | tail) != 0)
+		memcpy(hdr, zero, sizeof(*hdr));
 }
 
 uint16_t
