@@ -336,6 +336,21 @@ exchange(uint16_t port, unsigned int count, unsigned int window,
 	return count - good;
 }
 
+/* What the port reports of itself, for scripts to check devargs. */
+static void
+port_info_print(uint16_t port)
+{
+	struct rte_ether_addr mac;
+	struct rte_eth_link link;
+	char buf[RTE_ETH_LINK_MAX_STR_LEN];
+
+	rte_eth_macaddr_get(port, &mac);
+	rte_eth_link_get_nowait(port, &link);
+	rte_eth_link_to_str(buf, sizeof(buf), &link);
+	printf("port: mac " RTE_ETHER_ADDR_PRT_FMT ", %s\n",
+	       RTE_ETHER_ADDR_BYTES(&mac), buf);
+}
+
 static int
 run_integrity(const struct check_opts *o)
 {
@@ -348,7 +363,9 @@ run_integrity(const struct check_opts *o)
 	t0 = rte_get_timer_cycles();
 	ret = port_probe(&port);
 	if (ret == 0)
-		ret = port_up(port, o->queue_size, MAX_FRAME);
+		ret = port_up(port, o->queue_size,
+			      max_frame > RTE_ETHER_MAX_LEN - RTE_ETHER_CRC_LEN ?
+			      max_frame - RTE_ETHER_HDR_LEN : 0);
 	if (ret < 0) {
 		printf("FAIL integrity: port did not come up\n");
 		return 1;
@@ -358,6 +375,7 @@ run_integrity(const struct check_opts *o)
 	printf("probe-to-link-up: %.1f ms (link %s)\n",
 	       (double)(t1 - t0) * 1000.0 / (double)rte_get_timer_hz(),
 	       up ? "up" : "down");
+	port_info_print(port);
 	lost = exchange(port, o->count, o->window, o->timeout_s, &bad);
 	port_down(port);
 	if (!up || lost != 0 || bad != 0 ||
@@ -367,8 +385,8 @@ run_integrity(const struct check_opts *o)
 		       rte_mempool_in_use_count(pool));
 		return 1;
 	}
-	printf("PASS integrity: %u frames of 60..9000 B echoed byte-exact\n",
-	       o->count);
+	printf("PASS integrity: %u frames of 60..%u B echoed byte-exact\n",
+	       o->count, max_frame);
 	return 0;
 }
 
@@ -681,7 +699,7 @@ run_hotplug(const struct check_opts *o)
 static void
 usage(const char *prog)
 {
-	printf("usage: %s <EAL args> -- --dev NAME,ARGS --mode integrity|cycles|stop|hotplug|vanish [--count N] [--cycles N] [--window N] [--timeout S] [--queue-size N]\n",
+	printf("usage: %s <EAL args> -- --dev NAME,ARGS --mode integrity|cycles|stop|hotplug|vanish [--count N] [--cycles N] [--window N] [--timeout S] [--queue-size N] [--max-frame 64..9000]\n",
 	       prog);
 }
 
@@ -696,6 +714,7 @@ main(int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "queue-size", required_argument, NULL, 'q' },
+		{ "max-frame", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_opts o = {
@@ -721,6 +740,13 @@ main(int argc, char **argv)
 		case 'w': o.window = (unsigned int)atoi(optarg); break;
 		case 't': o.timeout_s = (unsigned int)atoi(optarg); break;
 		case 'q': o.queue_size = (uint16_t)atoi(optarg); break;
+		case 'f':
+			max_frame = (unsigned int)atoi(optarg);
+			if (max_frame < 64 || max_frame > MAX_FRAME) {
+				usage(argv[0]);
+				return 2;
+			}
+			break;
 		default: usage(argv[0]); return 2;
 		}
 	}

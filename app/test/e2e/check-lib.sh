@@ -4,7 +4,8 @@
 #   vv_check_case NAME DEVICE_MODE "DEVICE_ARGS" VV_CHECK_ARGS...
 #
 # Prints PASS/FAIL for NAME.VV_DRIVER and returns non-zero on failure.
-# VV_CHECK_DURING, if set, is a command run in the background alongside.
+# VV_CHECK_DURING, if set, is a command run in the background alongside;
+# VV_CHECK_DEVARGS, extra devargs for the driver under test.
 . "$(dirname "$0")/../vm/guest-lib.sh"
 
 # A sanitizer build's settings reach the guest as VV_* variables.
@@ -38,8 +39,9 @@ _vv_check_run() {
 	[ -z "${VV_CHECK_DURING:-}" ] || (eval "$VV_CHECK_DURING") &
 	# shellcheck disable=SC2086
 	timeout -k 5 400 "$_vc_check" -l 0 --no-pci --file-prefix vvdrvchk $_vc_eal \
-		-- --dev "$(vv_vdev)" "$@" > "$_vc_log" 2>&1 && _vc_rc=0 || _vc_rc=$?
-	grep -E '^(probe-to-link-up|stop|received|port stats|hotplug|vanish|exchange): ' "$_vc_log" |
+		-- --dev "$(vv_vdev "" "${VV_CHECK_DEVARGS:-}")" "$@" \
+		> "$_vc_log" 2>&1 && _vc_rc=0 || _vc_rc=$?
+	grep -E '^(probe-to-link-up|port|stop|received|port stats|hotplug|vanish|exchange): ' "$_vc_log" |
 		tail -n 4 | sed 's/^/  /'
 	vduse_device_stop || true
 	if [ $_vc_rc != 0 ] || ! grep -q '^PASS ' "$_vc_log"; then
