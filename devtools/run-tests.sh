@@ -72,8 +72,8 @@ build build
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-note "unit tests"
-if meson test -C build --suite unit --print-errorlogs >"$log" 2>&1; then :; else
+note "unit and integration tests"
+if meson test -C build --suite unit --suite integration --print-errorlogs >"$log" 2>&1; then :; else
 	stage_fail="$stage_fail unit"
 fi
 cat "$log"
@@ -87,10 +87,10 @@ cat "$log"
 count_lines "$log"
 
 if [ $asan = 1 ]; then
-	note "unit tests under ASan/UBSan (build-asan/)"
+	note "unit and integration tests under ASan/UBSan (build-asan/)"
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C build-asan --suite unit --print-errorlogs \
+		meson test -C build-asan --suite unit --suite integration --print-errorlogs \
 		>"$log" 2>&1; then :; else
 		stage_fail="$stage_fail asan"
 	fi

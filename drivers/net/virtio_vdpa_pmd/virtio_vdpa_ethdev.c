@@ -540,7 +540,7 @@ eth_stats_get(struct rte_eth_dev *eth, struct rte_eth_stats *st)
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			st->q_ipackets[i] = q->stats.packets;
 			st->q_ibytes[i] = q->stats.bytes;
-			st->q_errors[i] = q->stats.errors;
+			st->q_errors[i] = q->stats.errors + q->ring.bad_used;
 		}
 	}
 	for (i = 0; i < eth->data->nb_tx_queues; i++) {
@@ -550,7 +550,7 @@ eth_stats_get(struct rte_eth_dev *eth, struct rte_eth_stats *st)
 			continue;
 		st->opackets += q->stats.packets;
 		st->obytes += q->stats.bytes;
-		st->oerrors += q->stats.errors;
+		st->oerrors += q->stats.errors + q->ring.bad_used;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			st->q_opackets[i] = q->stats.packets;
 			st->q_obytes[i] = q->stats.bytes;

@@ -108,9 +108,12 @@ virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 		id = vv_split_used_peek(r, &len);
 		if (unlikely(id < 0 || len < hdr_size)) {
+			/* An invalid entry is counted in bad_used by the pop. */
 			m = rxq_take(q, &len);
-			rte_pktmbuf_free(m);
-			q->stats.errors++;
+			if (m != NULL) {
+				rte_pktmbuf_free(m);
+				q->stats.errors++;
+			}
 			pending--;
 			continue;
 		}
@@ -137,8 +140,10 @@ virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		head = rxq_take(q, &len);
 		pending--;
 		if (unlikely(head == NULL || len < hdr_size)) {
-			rte_pktmbuf_free(head);
-			q->stats.errors++;
+			if (head != NULL) {
+				rte_pktmbuf_free(head);
+				q->stats.errors++;
+			}
 			continue;
 		}
 		head->data_off = RTE_PKTMBUF_HEADROOM;
@@ -204,10 +209,9 @@ txq_reclaim(struct virtio_vdpa_txq *q)
 		uint32_t len;
 		int id = vv_split_used_pop(r, &len);
 
-		if (unlikely(id < 0)) {
-			q->stats.errors++;
+		/* Counted in bad_used; the entry is ignored. */
+		if (unlikely(id < 0))
 			continue;
-		}
 		if (r->in_order) {
 			bool last = false;
 			int h;

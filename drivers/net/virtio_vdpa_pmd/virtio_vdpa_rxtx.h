@@ -13,7 +13,7 @@
 struct virtio_vdpa_queue_stats {
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t errors;	/* frames dropped as malformed */
+	uint64_t errors;	/* frames dropped; bad entries are ring.bad_used */
 	uint64_t nombuf;	/* Rx refills that found the pool empty */
 };
 

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The driver's Rx and Tx bursts against a device that lies. A small device
+ * model in this file serves the rings honestly, then writes used entries a
+ * hostile or broken device could write: ids out of range or not in flight,
+ * lengths beyond the posted buffer or below the header, num_buffers of 0 or
+ * larger than the ring, a frame whose tail never arrives, an index jump.
+ * Nothing may crash or corrupt memory (the ASan build runs this too), bad
+ * entries are counted, and every mbuf comes back to the pool.
+ *
+ * Needs EAL for mempools: runs with --no-huge --no-pci, no device.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <linux/virtio_net.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "virtio_vdpa_rxtx.h"
+
+#define RING 64
+#define HDR ((uint16_t)sizeof(struct virtio_net_hdr_mrg_rxbuf))
+
+static struct rte_mempool *pool;
+
+struct fixture {
+	void *shm;
+	void *priv;
+	struct rte_mbuf *sw[RING];
+	uint16_t dev_avail;	/* next avail slot the device model reads */
+};
+
+static struct fixture fx;
+
+static void
+used_put(struct vv_split_ring *r, uint32_t id, uint32_t len)
+{
+	struct vring_used_elem *e = &r->used->ring[r->used->idx & r->mask];
+
+	e->id = id;
+	e->len = len;
+	__atomic_store_n(&r->used->idx, (uint16_t)(r->used->idx + 1),
+			 __ATOMIC_RELEASE);
+}
+
+/* Takes the next posted Rx buffer: its head id and where its data goes. */
+static uint16_t
+dev_take(struct vv_split_ring *r, uint8_t **buf, uint32_t *cap)
+{
+	uint16_t head = r->avail->ring[fx.dev_avail++ & r->mask];
+
+	*buf = (uint8_t *)(uintptr_t)r->desc[head].addr;
+	*cap = r->desc[head].len;
+	return head;
+}
+
+/* Delivers one frame of `len` bytes over `nbufs` buffers, honestly. */
+static void
+dev_rx_frame(struct vv_split_ring *r, uint32_t len, uint16_t nbufs)
+{
+	uint16_t i;
+
+	for (i = 0; i < nbufs; i++) {
+		uint32_t cap, n;
+		uint8_t *buf;
+		uint16_t head = dev_take(r, &buf, &cap);
+
+		if (i == 0) {
+			struct virtio_net_hdr_mrg_rxbuf h = { .num_buffers = nbufs };
+
+			memcpy(buf, &h, HDR);
+			n = RTE_MIN(len + HDR, cap);
+			memset(buf + HDR, 0x5a, n - HDR);
+			len -= n - HDR;
+		} else {
+			n = RTE_MIN(len, cap);
+			memset(buf, 0x5a, n);
+			len -= n;
+		}
+		used_put(r, head, n);
+	}
+}
+
+static void
+rxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
+{
+	memset(q, 0, sizeof(*q));
+	memset(&fx, 0, sizeof(fx));
+	fx.shm = aligned_alloc(4096, RTE_ALIGN(vv_split_ring_shared_size(RING), 4096));
+	fx.priv = malloc(vv_split_ring_priv_size(RING));
+	assert_int_equal(vv_split_ring_init(&q->ring, fx.shm, fx.priv, RING,
+					    false), 0);
+	/* A polling device: no kicks. */
+	q->ring.used->flags = VRING_USED_F_NO_NOTIFY;
+	q->sw_ring = fx.sw;
+	q->mp = pool;
+	q->hdr_size = HDR;
+	q->mergeable = mergeable;
+	q->refill_thresh = 1;
+	q->kick_fd = -1;
+	assert_int_equal(virtio_vdpa_rxq_fill(q), 0);
+}
+
+static void
+rxq_done(struct virtio_vdpa_rxq *q)
+{
+	virtio_vdpa_rxq_drain(q);
+	free(fx.shm);
+	free(fx.priv);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+static uint16_t
+rx_all(struct virtio_vdpa_rxq *q, uint32_t *bytes)
+{
+	struct rte_mbuf *pkts[RING];
+	uint16_t n = virtio_vdpa_recv_pkts(q, pkts, RING), i;
+
+	*bytes = 0;
+	for (i = 0; i < n; i++) {
+		assert_int_equal(pkts[i]->pkt_len, rte_pktmbuf_pkt_len(pkts[i]));
+		*bytes += pkts[i]->pkt_len;
+		rte_pktmbuf_free(pkts[i]);
+	}
+	return n;
+}
+
+static void
+test_rx_honest(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	uint32_t bytes;
+	int lap;
+
+	(void)state;
+	rxq_new(&q, true);
+	/* Several laps: single-buffer and 5-buffer (9000 B) frames. */
+	for (lap = 0; lap < 20; lap++) {
+		dev_rx_frame(&q.ring, 60, 1);
+		dev_rx_frame(&q.ring, 9000, 5);
+		assert_int_equal(rx_all(&q, &bytes), 2);
+		assert_int_equal(bytes, 9060);
+	}
+	assert_int_equal(q.stats.errors, 0);
+	rxq_done(&q);
+}
+
+static void
+test_rx_bad_ids_and_lengths(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	uint32_t bytes, cap;
+	uint8_t *buf;
+	uint16_t head;
+
+	(void)state;
+	rxq_new(&q, true);
+	used_put(&q.ring, RING + 5, 100);	/* out of range */
+	used_put(&q.ring, 0xffffffffu, 100);
+	head = dev_take(&q.ring, &buf, &cap);
+	used_put(&q.ring, head, cap + 1);	/* longer than posted */
+	head = dev_take(&q.ring, &buf, &cap);
+	used_put(&q.ring, head, HDR - 1);	/* shorter than the header */
+	head = dev_take(&q.ring, &buf, &cap);
+	memset(buf, 0, HDR);
+	((struct virtio_net_hdr_mrg_rxbuf *)buf)->num_buffers = 1;
+	used_put(&q.ring, head, HDR + 60);	/* a good one */
+	used_put(&q.ring, head, HDR + 60);	/* the same id again */
+	assert_int_equal(rx_all(&q, &bytes), 1);
+	assert_int_equal(bytes, 60);
+	/* Four entries the ring rejects, one frame too short to carry a header. */
+	assert_int_equal(q.ring.bad_used, 4);
+	assert_int_equal(q.stats.errors, 1);
+	/* The ring still works afterwards. */
+	dev_rx_frame(&q.ring, 1000, 1);
+	assert_int_equal(rx_all(&q, &bytes), 1);
+	rxq_done(&q);
+}
+
+static void
+test_rx_bad_num_buffers(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	uint32_t bytes, cap;
+	uint8_t *buf;
+	uint16_t head;
+
+	(void)state;
+	rxq_new(&q, true);
+	/* num_buffers 0 is taken as 1. */
+	head = dev_take(&q.ring, &buf, &cap);
+	memset(buf, 0, HDR);
+	used_put(&q.ring, head, HDR + 64);
+	assert_int_equal(rx_all(&q, &bytes), 1);
+	/* More buffers than the ring holds: dropped, not waited for. */
+	head = dev_take(&q.ring, &buf, &cap);
+	memset(buf, 0, HDR);
+	((struct virtio_net_hdr_mrg_rxbuf *)buf)->num_buffers = RING + 1;
+	used_put(&q.ring, head, HDR + 64);
+	assert_int_equal(rx_all(&q, &bytes), 0);
+	assert_true(q.stats.errors >= 1);
+	/* A 3-buffer frame whose tail has not arrived: wait, then take it. */
+	head = dev_take(&q.ring, &buf, &cap);
+	memset(buf, 0, HDR);
+	((struct virtio_net_hdr_mrg_rxbuf *)buf)->num_buffers = 3;
+	used_put(&q.ring, head, cap);
+	assert_int_equal(rx_all(&q, &bytes), 0);
+	head = dev_take(&q.ring, &buf, &cap);
+	used_put(&q.ring, head, cap);
+	assert_int_equal(rx_all(&q, &bytes), 0);
+	head = dev_take(&q.ring, &buf, &cap);
+	used_put(&q.ring, head, 10);
+	assert_int_equal(rx_all(&q, &bytes), 1);
+	/* A frame whose second buffer is an invalid entry: all dropped. */
+	head = dev_take(&q.ring, &buf, &cap);
+	memset(buf, 0, HDR);
+	((struct virtio_net_hdr_mrg_rxbuf *)buf)->num_buffers = 2;
+	used_put(&q.ring, head, cap);
+	used_put(&q.ring, RING + 1, 10);
+	assert_int_equal(rx_all(&q, &bytes), 0);
+	rxq_done(&q);
+}
+
+static void
+test_rx_index_jump(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	uint32_t bytes;
+
+	(void)state;
+	rxq_new(&q, true);
+	/* A used index far ahead of what the ring holds is not believed. */
+	q.ring.used->idx = RING * 3;
+	assert_int_equal(rx_all(&q, &bytes), 0);
+	rxq_done(&q);
+}
+
+static void
+txq_new(struct virtio_vdpa_txq *q, bool in_order)
+{
+	memset(q, 0, sizeof(*q));
+	memset(&fx, 0, sizeof(fx));
+	fx.shm = aligned_alloc(4096, RTE_ALIGN(vv_split_ring_shared_size(RING) +
+				      HDR * RING, 4096));
+	fx.priv = malloc(vv_split_ring_priv_size(RING));
+	assert_int_equal(vv_split_ring_init(&q->ring, fx.shm, fx.priv, RING,
+					    in_order), 0);
+	q->ring.used->flags = VRING_USED_F_NO_NOTIFY;
+	q->hdrs = (void *)((char *)fx.shm + vv_split_ring_shared_size(RING));
+	memset(q->hdrs, 0, HDR * RING);
+	q->sw_ring = fx.sw;
+	q->hdr_size = HDR;
+	q->reclaim_thresh = RING;	/* reclaim on every burst */
+	q->kick_fd = -1;
+}
+
+static uint16_t
+tx_some(struct virtio_vdpa_txq *q, uint16_t n)
+{
+	struct rte_mbuf *pkts[RING];
+	uint16_t i, sent;
+
+	for (i = 0; i < n; i++) {
+		pkts[i] = rte_pktmbuf_alloc(pool);
+		assert_non_null(pkts[i]);
+		rte_pktmbuf_append(pkts[i], 60);
+	}
+	sent = virtio_vdpa_xmit_pkts(q, pkts, n);
+	for (i = sent; i < n; i++)
+		rte_pktmbuf_free(pkts[i]);
+	return sent;
+}
+
+static void
+test_tx_hostile_completions(void **state)
+{
+	struct virtio_vdpa_txq q;
+	uint16_t head;
+
+	(void)state;
+	txq_new(&q, false);
+	assert_int_equal(tx_some(&q, 8), 8);
+	head = q.ring.avail->ring[0];
+	used_put(&q.ring, RING + 3, 0);		/* out of range */
+	used_put(&q.ring, head, 0);		/* good */
+	used_put(&q.ring, head, 0);		/* completed twice */
+	assert_int_equal(tx_some(&q, 1), 1);	/* reclaims */
+	assert_int_equal(q.ring.bad_used, 2);
+	assert_int_equal(q.ring.num_free, RING - 8);
+	virtio_vdpa_txq_drain(&q);
+	free(fx.shm);
+	free(fx.priv);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+static void
+test_tx_inorder_batch(void **state)
+{
+	struct virtio_vdpa_txq q;
+	int lap;
+
+	(void)state;
+	txq_new(&q, true);
+	for (lap = 0; lap < 10; lap++) {
+		uint16_t last;
+
+		assert_int_equal(tx_some(&q, 40), 40);
+		/* One used entry for the whole batch, as IN_ORDER allows. */
+		last = q.ring.avail->ring[(q.ring.avail_idx - 1) & q.ring.mask];
+		used_put(&q.ring, last, 0);
+		assert_int_equal(tx_some(&q, 0), 0);
+		assert_int_equal(q.ring.num_free, RING);
+		assert_int_equal(rte_mempool_in_use_count(pool), 0);
+	}
+	assert_int_equal(q.stats.errors, 0);
+	free(fx.shm);
+	free(fx.priv);
+}
+
+static void
+test_tx_full_ring(void **state)
+{
+	struct virtio_vdpa_txq q;
+
+	(void)state;
+	txq_new(&q, false);
+	/* A device that never completes: the ring fills, then refuses. */
+	assert_int_equal(tx_some(&q, RING), RING);
+	assert_int_equal(tx_some(&q, 4), 0);
+	virtio_vdpa_txq_drain(&q);
+	free(fx.shm);
+	free(fx.priv);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+int
+main(void)
+{
+	char *eal_args[] = {
+		"test_rxtx_hostile", "--no-huge", "--no-pci", "-m", "64",
+		"--no-shconf", "--log-level=lib.eal:error",
+	};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rx_honest),
+		cmocka_unit_test(test_rx_bad_ids_and_lengths),
+		cmocka_unit_test(test_rx_bad_num_buffers),
+		cmocka_unit_test(test_rx_index_jump),
+		cmocka_unit_test(test_tx_hostile_completions),
+		cmocka_unit_test(test_tx_inorder_batch),
+		cmocka_unit_test(test_tx_full_ring),
+	};
+
+	if (rte_eal_init(RTE_DIM(eal_args), eal_args) < 0)
+		return 2;
+	pool = rte_pktmbuf_pool_create("hostile", 1023, 0, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE,
+				       SOCKET_ID_ANY);
+	if (pool == NULL)
+		return 2;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
