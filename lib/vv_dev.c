@@ -10,6 +10,7 @@
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
 
 #include "vv_dev.h"
 #include "vv_log.h"
@@ -37,11 +38,21 @@ dev_pick_backend(struct vv_dev *d)
 {
 	struct stat st;
 
+	/* The path says which backend; a guess would give misleading errors. */
+	if (d->server) {
+		if (vv_sys->stat(d->path, &st) == 0 && S_ISCHR(st.st_mode)) {
+			VV_ERR("server=1 is for vhost-user sockets, but %s is a character device; drop server=1",
+			       d->path);
+			return -EINVAL;
+		}
+		d->ops = &vv_backend_vhost_user;
+		return 0;
+	}
 	if (vv_sys->stat(d->path, &st) < 0) {
 		int err = errno;
 
 		if (err == ENOENT)
-			VV_ERR("%s does not exist: create the vDPA device (vdpa dev add name <dev> mgmtdev <parent>) and bind it to the vhost_vdpa driver (modprobe vhost_vdpa)",
+			VV_ERR("%s does not exist: give the /dev/vhost-vdpa-N of a vDPA device bound to vhost_vdpa (vdpa dev add name <dev> mgmtdev <parent>; modprobe vhost_vdpa), the socket of a running vhost-user backend, or server=1 to create that socket",
 			       d->path);
 		else
 			VV_ERR("cannot stat %s: %s", d->path, strerror(err));
@@ -52,11 +63,10 @@ dev_pick_backend(struct vv_dev *d)
 		return 0;
 	}
 	if (S_ISSOCK(st.st_mode)) {
-		VV_ERR("%s is a unix socket: vhost-user is not supported yet; give path=/dev/vhost-vdpa-N",
-		       d->path);
-		return -ENOTSUP;
+		d->ops = &vv_backend_vhost_user;
+		return 0;
 	}
-	VV_ERR("%s is neither a vhost-vdpa character device nor a socket; give path=/dev/vhost-vdpa-N",
+	VV_ERR("%s is neither a vhost-vdpa character device nor a vhost-user socket; give path=/dev/vhost-vdpa-N or the socket of a vhost-user backend",
 	       d->path);
 	return -ENODEV;
 }
@@ -95,11 +105,17 @@ dev_read_net_config(struct vv_dev *d)
 	uint64_t f = in->device_features;
 	struct virtio_net_config cfg;
 	uint32_t len = sizeof(cfg);
+	int ret;
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (in->config_size != 0 && in->config_size < len)
 		len = in->config_size;
-	if (d->ops->read_config(d, 0, &cfg, len) < 0) {
+	in->max_queue_pairs = 1;
+	ret = d->ops->read_config(d, 0, &cfg, len);
+	/* vhost-user has no config space: MAC and MTU come from devargs. */
+	if (ret == -ENOTSUP)
+		return;
+	if (ret < 0) {
 		VV_WARN("%s: config space unreadable; using defaults", d->path);
 		return;
 	}
@@ -109,7 +125,6 @@ dev_read_net_config(struct vv_dev *d)
 	}
 	in->has_status = (f & VV_BIT(VIRTIO_NET_F_STATUS)) &&
 		len >= offsetof(struct virtio_net_config, max_virtqueue_pairs);
-	in->max_queue_pairs = 1;
 	if ((f & VV_BIT(VIRTIO_NET_F_MQ)) &&
 	    len >= offsetof(struct virtio_net_config, mtu))
 		in->max_queue_pairs = cfg.max_virtqueue_pairs;
@@ -134,6 +149,7 @@ vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
 
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
+	d->listen_fd = -1;
 	memset(d->kick_fd, -1, sizeof(d->kick_fd));
 	memset(d->call_fd, -1, sizeof(d->call_fd));
 	vv_memmap_init(&d->memmap);
@@ -151,6 +167,7 @@ vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
 		return -EINVAL;
 	}
 	strcpy(d->path, p->path);
+	d->server = p->server;
 	d->queue_pairs = p->queue_pairs;
 	d->queue_size = p->queue_size;
 	d->wish = p->wish;
@@ -186,6 +203,7 @@ vv_dev_close(struct vv_dev *d)
 	if (d->fd >= 0)
 		d->ops->set_status(d, 0);
 	d->ops->close(d);
+	d->fd = -1;
 	dev_close_fds(d);
 	vv_memmap_clear(&d->memmap);
 	d->ops = NULL;
@@ -238,6 +256,13 @@ dev_mem_apply(struct vv_dev *d, const struct vv_memmap_op *ops, int n)
 int
 vv_dev_mem_add(struct vv_dev *d, uint64_t addr, uint64_t len)
 {
+	return vv_dev_mem_add_fd(d, addr, len, -1, 0);
+}
+
+int
+vv_dev_mem_add_fd(struct vv_dev *d, uint64_t addr, uint64_t len, int fd,
+		  uint64_t fd_offset)
+{
 	struct vv_memmap_op ops[VV_MEMMAP_MAX_OPS];
 	int n;
 
@@ -249,7 +274,8 @@ vv_dev_mem_add(struct vv_dev *d, uint64_t addr, uint64_t len)
 	n = dev_mem_check_range(d, addr, len);
 	if (n < 0)
 		return n;
-	n = vv_memmap_add(&d->memmap, addr, len, ops, VV_MEMMAP_MAX_OPS);
+	n = vv_memmap_add_fd(&d->memmap, addr, len, fd, fd_offset, ops,
+			     VV_MEMMAP_MAX_OPS);
 	if (n == -EEXIST)
 		VV_ERR("memory 0x%llx+0x%llx overlaps a range already mapped",
 		       (unsigned long long)addr, (unsigned long long)len);
@@ -345,12 +371,35 @@ dev_eventfds(struct vv_dev *d, unsigned int nr_vrings)
 	return 0;
 }
 
+/* Hands every recorded vring to the device and enables it. */
+static int
+dev_vrings_up(struct vv_dev *d)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < d->nr_vrings; i++) {
+		ret = d->ops->vring_setup(d, i, &d->vrings[i], d->kick_fd[i],
+					  d->call_fd[i]);
+		if (ret == 0)
+			ret = d->ops->vring_enable(d, i, true);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static bool
+dev_peer_away(const struct vv_dev *d)
+{
+	return d->ops->peer_alive != NULL && d->fd < 0;
+}
+
 int
 vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	     unsigned int nr_vrings)
 {
 	uint8_t status = 0;
-	unsigned int i;
 	int ret;
 
 	if (nr_vrings == 0 || nr_vrings > 2u * d->queue_pairs) {
@@ -363,6 +412,11 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	ret = dev_eventfds(d, nr_vrings);
 	if (ret < 0)
 		return ret;
+	memcpy(d->vrings, vrings, sizeof(vrings[0]) * nr_vrings);
+	d->nr_vrings = nr_vrings;
+	/* A vhost-user peer that is away gets the rings when it returns. */
+	if (dev_peer_away(d))
+		goto wait_peer;
 	ret = dev_reset(d);
 	if (ret < 0)
 		goto fail;
@@ -390,15 +444,9 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	}
 	d->mapped = true;
 
-	for (i = 0; i < nr_vrings; i++) {
-		ret = d->ops->vring_setup(d, i, &vrings[i], d->kick_fd[i],
-					  d->call_fd[i]);
-		if (ret == 0)
-			ret = d->ops->vring_enable(d, i, true);
-		if (ret < 0)
-			goto fail;
-	}
-	d->nr_vrings = nr_vrings;
+	ret = dev_vrings_up(d);
+	if (ret < 0)
+		goto fail;
 	status |= VIRTIO_CONFIG_S_DRIVER_OK;
 	ret = dev_set_status_checked(d, status, "DRIVER_OK");
 	if (ret < 0)
@@ -406,12 +454,20 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	d->started = true;
 	return 0;
 fail:
+	if (dev_peer_away(d))
+		goto wait_peer;
 	/* vhost-vdpa refuses a status that drops bits: add FAILED to them. */
 	if (d->ops->get_status(d, &status) == 0)
 		d->ops->set_status(d, status | VIRTIO_CONFIG_S_FAILED);
 	dev_reset(d);
 	d->mapped = false;
 	return ret;
+wait_peer:
+	VV_WARN("%s: the vhost-user peer is not connected; the port stays down until it is",
+		d->path);
+	d->mapped = true;
+	d->started = true;
+	return 0;
 }
 
 int
@@ -434,10 +490,92 @@ vv_dev_link_up(struct vv_dev *d)
 {
 	uint16_t status = 0;
 
+	if (dev_peer_away(d))
+		return false;
 	if (!d->info.has_status)
 		return true;
 	if (d->ops->read_config(d, offsetof(struct virtio_net_config, status),
 				&status, sizeof(status)) < 0)
 		return false;
 	return (status & VIRTIO_NET_S_LINK_UP) != 0;
+}
+
+bool
+vv_dev_needs_mem_fds(const struct vv_dev *d)
+{
+	return d->ops != NULL && d->ops->shares_memory_by_fd;
+}
+
+/*
+ * Gives a returning peer the device as it stands. Each ring resumes from
+ * the used index in its memory: what the old peer completed stays done,
+ * what it had taken but not completed is offered again.
+ */
+static int
+dev_resume(struct vv_dev *d)
+{
+	uint8_t status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		VIRTIO_CONFIG_S_FEATURES_OK;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < d->nr_vrings; i++) {
+		const struct vring_used *used =
+			(const void *)(uintptr_t)d->vrings[i].used;
+
+		d->vrings[i].base = __atomic_load_n(&used->idx,
+						    __ATOMIC_ACQUIRE);
+	}
+	ret = d->ops->set_status(d, status);
+	if (ret == 0)
+		ret = d->ops->set_features(d, d->features);
+	if (ret == 0)
+		ret = d->ops->mem_replace(d);
+	if (ret == 0)
+		ret = dev_vrings_up(d);
+	if (ret == 0)
+		ret = d->ops->set_status(d, status | VIRTIO_CONFIG_S_DRIVER_OK);
+	return ret;
+}
+
+enum vv_peer_event
+vv_dev_peer_poll(struct vv_dev *d)
+{
+	uint64_t missing;
+	int ret;
+
+	if (d->ops == NULL || d->ops->peer_alive == NULL)
+		return VV_PEER_UP;
+	if (d->fd >= 0) {
+		if (d->ops->peer_alive(d))
+			return VV_PEER_UP;
+		VV_WARN("%s: the vhost-user peer went away; the link is down until it returns",
+			d->path);
+		d->ops->disconnect(d);
+		return VV_PEER_LOST;
+	}
+	ret = d->ops->reconnect(d);
+	if (ret < 0)
+		return VV_PEER_DOWN;
+	missing = d->features & ~d->info.device_features;
+	if (missing != 0) {
+		char buf[256];
+
+		VV_ERR("%s: the returning vhost-user peer lacks features in use (%s); restart the port to negotiate again",
+		       d->path, vv_features_format(missing, buf, sizeof(buf)));
+		d->ops->disconnect(d);
+		return VV_PEER_DOWN;
+	}
+	if (d->started) {
+		ret = dev_resume(d);
+		if (ret < 0) {
+			VV_ERR("%s: the returning vhost-user peer refused the device setup (%s); retrying",
+			       d->path, strerror(-ret));
+			d->ops->disconnect(d);
+			return VV_PEER_DOWN;
+		}
+	}
+	VV_INFO("%s: the vhost-user peer is back%s", d->path,
+		d->started ? "; traffic resumes" : "");
+	return VV_PEER_BACK;
 }

@@ -22,6 +22,7 @@ struct vv_dev;
 
 struct vv_dev_params {
 	const char *path;
+	bool server;		/* vhost-user: listen on path for the peer */
 	uint16_t queue_pairs;
 	uint16_t queue_size;
 	struct vv_feature_wish wish;
@@ -48,6 +49,7 @@ struct vv_dev_info {
 /* Where one vring lives; addresses are our virtual addresses. */
 struct vv_vring_addr {
 	uint16_t size;
+	uint32_t base;		/* index the device starts from (0: fresh) */
 	uint64_t desc;
 	uint64_t avail;
 	uint64_t used;
@@ -55,6 +57,8 @@ struct vv_vring_addr {
 
 struct vv_backend_ops {
 	const char *name;
+	/* Memory reaches the device as files (vhost-user), not by IOTLB. */
+	bool shares_memory_by_fd;
 	int (*open)(struct vv_dev *d);
 	void (*close)(struct vv_dev *d);
 	int (*set_status)(struct vv_dev *d, uint8_t status);
@@ -71,6 +75,14 @@ struct vv_backend_ops {
 			   const struct vv_vring_addr *a, int kick_fd,
 			   int call_fd);
 	int (*vring_enable)(struct vv_dev *d, unsigned int idx, bool on);
+	/*
+	 * For a peer that can go away and come back (vhost-user); NULL where
+	 * the device lives as long as our fd (vhost-vdpa). reconnect does not
+	 * wait: -EAGAIN means no peer yet. disconnect keeps the device state.
+	 */
+	bool (*peer_alive)(struct vv_dev *d);
+	int (*reconnect)(struct vv_dev *d);
+	void (*disconnect)(struct vv_dev *d);
 };
 
 struct vv_dev {
@@ -89,9 +101,30 @@ struct vv_dev {
 	int call_fd[VV_MAX_VRINGS];
 	bool started;
 	bool mapped;		/* device IOTLB mirrors memmap */
+	/* What the last start handed the device, for a returning peer. */
+	struct vv_vring_addr vrings[VV_MAX_VRINGS];
+	/*
+	 * vhost-user has no status register: the backend keeps one here, and
+	 * the vrings handed to the peer, which a reset must stop one by one.
+	 */
+	bool server;
+	int listen_fd;
+	uint8_t vu_status;
+	uint32_t vu_live_vrings;	/* bit i: vring i given to the peer */
+	uint64_t vu_protocol;	/* protocol features in use, and bit 30 */
 };
 
 extern const struct vv_backend_ops vv_backend_vdpa;
+extern const struct vv_backend_ops vv_backend_vhost_user;
+
+/*
+ * How long a vhost-user request waits for the peer to take or answer it
+ * before failing with -ETIMEDOUT, so a hung peer cannot hang the driver.
+ * Read at open; tests shorten it.
+ */
+extern unsigned int vv_vhost_user_timeout_ms;
+/* How long open with server=1 waits for the peer's first connection. */
+extern unsigned int vv_vhost_user_server_wait_ms;
 
 /*
  * Opens and identifies the device and checks the parameters against its
@@ -105,6 +138,13 @@ void vv_dev_close(struct vv_dev *d);
 
 /* Records memory the device may DMA; applied at once if already mapped. */
 int vv_dev_mem_add(struct vv_dev *d, uint64_t addr, uint64_t len);
+/*
+ * As vv_dev_mem_add, naming the file that backs the memory and where addr
+ * sits in it: vhost-user shares memory by passing that fd to its peer.
+ * The fd stays the caller's and must stay open while the memory is added.
+ */
+int vv_dev_mem_add_fd(struct vv_dev *d, uint64_t addr, uint64_t len, int fd,
+		      uint64_t fd_offset);
 int vv_dev_mem_remove(struct vv_dev *d, uint64_t addr, uint64_t len);
 
 /*
@@ -121,8 +161,36 @@ int vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
  */
 int vv_dev_stop(struct vv_dev *d);
 
-/* Link state from the config space; up when the device has no STATUS. */
+/*
+ * Link state: down while a vhost-user peer is away; else from the config
+ * space, and up when the device has no STATUS.
+ */
 bool vv_dev_link_up(struct vv_dev *d);
+
+/* True when memory must be added with its file (vv_dev_mem_add_fd). */
+bool vv_dev_needs_mem_fds(const struct vv_dev *d);
+
+/* True for a backend whose peer can go away and return (vhost-user). */
+static inline bool
+vv_dev_peer_can_leave(const struct vv_dev *d)
+{
+	return d->ops != NULL && d->ops->peer_alive != NULL;
+}
+
+enum vv_peer_event {
+	VV_PEER_UP,	/* connected, nothing changed */
+	VV_PEER_DOWN,	/* still away */
+	VV_PEER_LOST,	/* went away just now */
+	VV_PEER_BACK,	/* came back; a started device runs again */
+};
+
+/*
+ * Watches a peer that can come and go (vhost-user): notices a hang-up, and
+ * reconnects without waiting, handing a started device's vrings to the
+ * returning peer where they stand. Always VV_PEER_UP for vhost-vdpa.
+ * Callers serialise it with the other control calls.
+ */
+enum vv_peer_event vv_dev_peer_poll(struct vv_dev *d);
 
 static inline int
 vv_dev_kick_fd(const struct vv_dev *d, unsigned int vring)

@@ -37,7 +37,7 @@ memmap_reserve(struct vv_memmap *m, unsigned int need)
 }
 
 static int
-memmap_insert(struct vv_memmap *m, uint64_t addr, uint64_t len)
+memmap_insert(struct vv_memmap *m, const struct vv_region *nr)
 {
 	unsigned int i;
 	int ret;
@@ -45,10 +45,9 @@ memmap_insert(struct vv_memmap *m, uint64_t addr, uint64_t len)
 	ret = memmap_reserve(m, m->n + 1);
 	if (ret < 0)
 		return ret;
-	for (i = m->n; i > 0 && m->regions[i - 1].addr > addr; i--)
+	for (i = m->n; i > 0 && m->regions[i - 1].addr > nr->addr; i--)
 		m->regions[i] = m->regions[i - 1];
-	m->regions[i].addr = addr;
-	m->regions[i].len = len;
+	m->regions[i] = *nr;
 	m->n++;
 	return 0;
 }
@@ -63,15 +62,27 @@ memmap_delete(struct vv_memmap *m, unsigned int i)
 
 static int
 op_emit(struct vv_memmap_op *ops, unsigned int max_ops, unsigned int *n,
-	enum vv_memmap_op_type type, uint64_t addr, uint64_t len)
+	enum vv_memmap_op_type type, const struct vv_region *r)
 {
 	if (*n >= max_ops)
 		return -ENOSPC;
 	ops[*n].type = type;
-	ops[*n].region.addr = addr;
-	ops[*n].region.len = len;
+	ops[*n].region = *r;
 	(*n)++;
 	return 0;
+}
+
+/* The part [addr, addr+len) of r, with the fd offset moved along. */
+static struct vv_region
+region_part(const struct vv_region *r, uint64_t addr, uint64_t len)
+{
+	struct vv_region p = *r;
+
+	p.addr = addr;
+	p.len = len;
+	if (p.fd >= 0)
+		p.fd_offset = r->fd_offset + (addr - r->addr);
+	return p;
 }
 
 static int
@@ -84,6 +95,20 @@ int
 vv_memmap_add(struct vv_memmap *m, uint64_t addr, uint64_t len,
 	      struct vv_memmap_op *ops, unsigned int max_ops)
 {
+	return vv_memmap_add_fd(m, addr, len, -1, 0, ops, max_ops);
+}
+
+int
+vv_memmap_add_fd(struct vv_memmap *m, uint64_t addr, uint64_t len,
+		 int fd, uint64_t fd_offset, struct vv_memmap_op *ops,
+		 unsigned int max_ops)
+{
+	struct vv_region nr = {
+		.addr = addr,
+		.len = len,
+		.fd = fd < 0 ? -1 : fd,
+		.fd_offset = fd < 0 ? 0 : fd_offset,
+	};
 	unsigned int i, n = 0;
 	int ret;
 
@@ -95,10 +120,10 @@ vv_memmap_add(struct vv_memmap *m, uint64_t addr, uint64_t len,
 		if (addr < r->addr + r->len && r->addr < addr + len)
 			return -EEXIST;
 	}
-	ret = op_emit(ops, max_ops, &n, VV_MEMMAP_MAP, addr, len);
+	ret = op_emit(ops, max_ops, &n, VV_MEMMAP_MAP, &nr);
 	if (ret < 0)
 		return ret;
-	ret = memmap_insert(m, addr, len);
+	ret = memmap_insert(m, &nr);
 	return ret < 0 ? ret : (int)n;
 }
 
@@ -140,24 +165,28 @@ vv_memmap_remove(struct vv_memmap *m, uint64_t addr, uint64_t len,
 			i++;
 			continue;
 		}
-		ret = op_emit(ops, max_ops, &n, VV_MEMMAP_UNMAP, r.addr, r.len);
+		ret = op_emit(ops, max_ops, &n, VV_MEMMAP_UNMAP, &r);
 		if (ret < 0)
 			return ret;
 		memmap_delete(m, i);
 		if (r.addr < addr) {
-			ret = op_emit(ops, max_ops, &n, VV_MEMMAP_MAP, r.addr,
-				      addr - r.addr);
+			struct vv_region left = region_part(&r, r.addr,
+							    addr - r.addr);
+
+			ret = op_emit(ops, max_ops, &n, VV_MEMMAP_MAP, &left);
 			if (ret == 0)
-				ret = memmap_insert(m, r.addr, addr - r.addr);
+				ret = memmap_insert(m, &left);
 			if (ret < 0)
 				return ret;
 			i++;
 		}
 		if (r_end > end) {
-			ret = op_emit(ops, max_ops, &n, VV_MEMMAP_MAP, end,
-				      r_end - end);
+			struct vv_region right = region_part(&r, end,
+							     r_end - end);
+
+			ret = op_emit(ops, max_ops, &n, VV_MEMMAP_MAP, &right);
 			if (ret == 0)
-				ret = memmap_insert(m, end, r_end - end);
+				ret = memmap_insert(m, &right);
 			if (ret < 0)
 				return ret;
 			i++;

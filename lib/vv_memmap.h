@@ -15,6 +15,13 @@
 struct vv_region {
 	uint64_t addr;
 	uint64_t len;
+	/*
+	 * The file behind the range, for backends that share memory by fd
+	 * (vhost-user); -1 when unknown. fd_offset is where addr sits in it.
+	 * The memmap does not own the fd.
+	 */
+	int fd;
+	uint64_t fd_offset;
 };
 
 enum vv_memmap_op_type {
@@ -44,10 +51,16 @@ void vv_memmap_clear(struct vv_memmap *m);
 int vv_memmap_add(struct vv_memmap *m, uint64_t addr, uint64_t len,
 		  struct vv_memmap_op *ops, unsigned int max_ops);
 
+/* As vv_memmap_add, recording the file and offset backing the range. */
+int vv_memmap_add_fd(struct vv_memmap *m, uint64_t addr, uint64_t len,
+		     int fd, uint64_t fd_offset, struct vv_memmap_op *ops,
+		     unsigned int max_ops);
+
 /*
  * Removes [addr, addr+len) from the map. A mapped region only partly inside
  * is unmapped whole and its remainder mapped again, because an invalidation
- * drops every overlapping entry. Returns the operation count or -errno.
+ * drops every overlapping entry. A remainder keeps the region's fd, its
+ * offset moved along with its start. Returns the operation count or -errno.
  */
 int vv_memmap_remove(struct vv_memmap *m, uint64_t addr, uint64_t len,
 		     struct vv_memmap_op *ops, unsigned int max_ops);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "vv_sys.h"
@@ -31,6 +32,15 @@ const struct vv_sys_ops vv_sys_libc = {
 	.write = write,
 	.stat = stat,
 	.eventfd = libc_eventfd,
+	.socket = socket,
+	.connect = connect,
+	.setsockopt = setsockopt,
+	.sendmsg = sendmsg,
+	.recvmsg = recvmsg,
+	.bind = bind,
+	.listen = listen,
+	.accept4 = accept4,
+	.unlink = unlink,
 };
 
 const struct vv_sys_ops *vv_sys = &vv_sys_libc;

@@ -3,6 +3,7 @@
 #define VV_SYS_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -17,6 +18,18 @@ struct vv_sys_ops {
 	ssize_t (*write)(int fd, const void *buf, size_t len);
 	int (*stat)(const char *path, struct stat *st);
 	int (*eventfd)(unsigned int initval, int flags);
+	/* vhost-user. A table without these gets -ENOSYS from the backend. */
+	int (*socket)(int domain, int type, int protocol);
+	int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
+	int (*setsockopt)(int fd, int level, int name, const void *val,
+			  socklen_t len);
+	ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
+	ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
+	int (*bind)(int fd, const struct sockaddr *addr, socklen_t len);
+	int (*listen)(int fd, int backlog);
+	int (*accept4)(int fd, struct sockaddr *addr, socklen_t *len,
+		       int flags);
+	int (*unlink)(const char *path);
 };
 
 extern const struct vv_sys_ops *vv_sys;

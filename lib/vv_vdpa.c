@@ -67,6 +67,11 @@ vdpa_open_fd(struct vv_dev *d)
 		VV_ERR("permission denied opening %s: run as root or give this user read/write access to the device node",
 		       d->path);
 		break;
+	case EIO:
+	case ETIMEDOUT:
+		VV_ERR("%s: the vDPA device did not complete the reset that opening it sends (%s); its parent driver or, for VDUSE, its device process is hung or gone",
+		       d->path, strerror(err));
+		break;
 	case ENOENT:
 	case ENXIO:
 	case ENODEV:
@@ -285,7 +290,7 @@ vdpa_vring_setup(struct vv_dev *d, unsigned int idx,
 		 const struct vv_vring_addr *a, int kick_fd, int call_fd)
 {
 	struct vhost_vring_state num = { .index = idx, .num = a->size };
-	struct vhost_vring_state base = { .index = idx, .num = 0 };
+	struct vhost_vring_state base = { .index = idx, .num = a->base };
 	struct vhost_vring_addr addr = {
 		.index = idx,
 		.desc_user_addr = a->desc,

@@ -572,6 +572,25 @@ fake_ioctl(int fd, unsigned long req, void *arg)
 	}
 }
 
+/* A socket path leads to the vhost-user backend: nobody listens here. */
+static int
+fake_socket(int domain, int type, int protocol)
+{
+	(void)domain;
+	(void)type;
+	(void)protocol;
+	return fake_eventfd(0, 0);
+}
+
+static int
+fake_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	(void)fd;
+	(void)addr;
+	(void)len;
+	return sys_fail(ECONNREFUSED);
+}
+
 static const struct vv_sys_ops fake_ops = {
 	.open = fake_open,
 	.close = fake_close,
@@ -579,6 +598,8 @@ static const struct vv_sys_ops fake_ops = {
 	.write = fake_write,
 	.stat = fake_stat,
 	.eventfd = fake_eventfd,
+	.socket = fake_socket,
+	.connect = fake_connect,
 };
 
 /* ---------------------------------------------------------------------- */
@@ -1281,10 +1302,10 @@ test_path_problems(void **state)
 
 	fake_reset();
 	F.mode = S_IFSOCK | 0600;
-	expect_open_fails(-ENOTSUP, "vhost-user");
+	expect_open_fails(-ECONNREFUSED, "nothing listens on this socket");
 	fake_reset();
 	F.mode = S_IFREG | 0600;
-	expect_open_fails(-ENODEV, "/dev/vhost-vdpa-N");
+	expect_open_fails(-ENODEV, "/dev/vhost-vdpa-N or the socket");
 	fake_reset();
 	F.mode = S_IFDIR | 0700;
 	expect_open_fails(-ENODEV, "neither");

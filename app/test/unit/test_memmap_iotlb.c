@@ -168,7 +168,8 @@ test_add(void **state)
 static void
 test_add_overlap(void **state)
 {
-	static const struct vv_region bad[] = {
+	/* Plain ranges: vv_region also carries an fd, unused here. */
+	static const struct { uint64_t addr, len; } bad[] = {
 		{ 0x10 * PG, 4 * PG },		/* same */
 		{ 0x0f * PG, 2 * PG },		/* over the start */
 		{ 0x13 * PG, 2 * PG },		/* over the end */
@@ -463,9 +464,9 @@ assert_msg(const struct vhost_msg_v2 *m, uint8_t type, uint64_t iova,
 }
 
 static const struct vv_memmap_op three_ops[] = {
-	{ VV_MEMMAP_UNMAP, { 0x10 * PG, 8 * PG } },
-	{ VV_MEMMAP_MAP, { 0x10 * PG, 2 * PG } },
-	{ VV_MEMMAP_MAP, { 0x14 * PG, 4 * PG } },
+	{ VV_MEMMAP_UNMAP, { .addr = 0x10 * PG, .len = 8 * PG } },
+	{ VV_MEMMAP_MAP, { .addr = 0x10 * PG, .len = 2 * PG } },
+	{ VV_MEMMAP_MAP, { .addr = 0x14 * PG, .len = 4 * PG } },
 };
 
 static void
@@ -539,8 +540,8 @@ test_build_replace(void **state)
 	assert_msg(&msgs[1], VHOST_IOTLB_UPDATE, 0x10 * PG, 2 * PG);
 
 	/* Whatever the device held before, it now holds exactly the map. */
-	t.e[0] = (struct vv_region){ 0x11 * PG, 8 * PG };
-	t.e[1] = (struct vv_region){ 0x90 * PG, PG };
+	t.e[0] = (struct vv_region){ .addr = 0x11 * PG, .len = 8 * PG };
+	t.e[1] = (struct vv_region){ .addr = 0x90 * PG, .len = PG };
 	t.n = 2;
 	assert_int_equal(vv_iotlb_build_replace(&m, 0, UINT64_MAX, be, msgs,
 						8), 5);
