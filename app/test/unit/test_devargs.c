@@ -94,6 +94,7 @@ test_defaults(void **state)
 	assert_false(a.packed_vq);
 	assert_int_equal(a.speed, 0);
 	assert_false(a.mac_set);
+	assert_false(a.server);
 	/* A clean parse says nothing. */
 	assert_string_equal(log_text(), "");
 }
@@ -106,7 +107,7 @@ test_every_key(void **state)
 	(void)state;
 	assert_int_equal(parse("path=/dev/vhost-vdpa-3,queues=16,queue_size=4096,"
 			       "mac=02:11:22:aa:BB:cc,mrg_rxbuf=0,in_order=0,"
-			       "packed_vq=0,speed=25000", &a), 0);
+			       "packed_vq=0,speed=25000,server=1", &a), 0);
 	assert_string_equal(a.path, "/dev/vhost-vdpa-3");
 	assert_int_equal(a.queues, 16);
 	assert_int_equal(a.queue_size, 4096);
@@ -119,11 +120,14 @@ test_every_key(void **state)
 	assert_false(a.in_order);
 	assert_false(a.packed_vq);
 	assert_int_equal(a.speed, 25000);
+	assert_true(a.server);
 
-	/* Order does not matter; booleans back on. */
-	assert_int_equal(parse("mrg_rxbuf=1,in_order=1,path=/x", &a), 0);
+	/* Order does not matter; booleans flip. */
+	assert_int_equal(parse("mrg_rxbuf=1,in_order=1,server=0,path=/x", &a),
+			 0);
 	assert_true(a.mrg_rxbuf);
 	assert_true(a.in_order);
+	assert_false(a.server);
 	assert_string_equal(a.path, "/x");
 }
 
@@ -202,6 +206,8 @@ test_bad_values(void **state)
 		{ "in_order=-1", "in_order" },
 		{ "in_order=1 ", "in_order" },
 		{ "packed_vq=x", "packed_vq" },
+		{ "server=2", "server" },
+		{ "server=on", "server" },
 		{ "speed=0", "speed" },
 		{ "speed=1234", "speed" },
 		{ "speed=10G", "speed" },
@@ -272,6 +278,7 @@ test_key_without_value(void **state)
 		{ "path=/x,queues=", "queues" },
 		{ "path=/x,mac=", "mac" },
 		{ "speed,path=/x", "speed" },
+		{ "path=/x,server", "server" },
 	};
 	struct virtio_vdpa_devargs a;
 	char want[64];

@@ -150,6 +150,13 @@ parse_speed(const char *key, const char *value, struct virtio_vdpa_devargs *a)
 			 "a link speed in Mbps: 10, 100, 1000, 2500, 5000, 10000, 20000, 25000, 40000, 50000, 56000, 100000 or 200000");
 }
 
+static int
+parse_server(const char *key, const char *value,
+	     struct virtio_vdpa_devargs *a)
+{
+	return parse_bool(key, value, &a->server);
+}
+
 static const struct {
 	const char *key;
 	devarg_parse_t parse;
@@ -162,6 +169,7 @@ static const struct {
 	{ VV_DEVARG_IN_ORDER, parse_in_order },
 	{ VV_DEVARG_PACKED_VQ, parse_packed_vq },
 	{ VV_DEVARG_SPEED, parse_speed },
+	{ VV_DEVARG_SERVER, parse_server },
 };
 
 static int
@@ -216,7 +224,7 @@ virtio_vdpa_devargs_parse(const char *args, struct virtio_vdpa_devargs *a)
 		ret = parse_pair(&kv->pairs[i], a, &seen);
 	rte_kvargs_free(kv);
 	if (ret == 0 && a->path[0] == '\0') {
-		PMD_INIT_LOG(ERR, "missing path=/dev/vhost-vdpa-N\n");
+		PMD_INIT_LOG(ERR, "missing path=: give path=/dev/vhost-vdpa-N, or the socket of a vhost-user backend\n");
 		ret = -EINVAL;
 	}
 	return ret < 0 ? -EINVAL : 0;

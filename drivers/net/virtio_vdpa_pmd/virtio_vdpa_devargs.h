@@ -17,6 +17,7 @@
 #define VV_DEVARG_IN_ORDER "in_order"
 #define VV_DEVARG_PACKED_VQ "packed_vq"
 #define VV_DEVARG_SPEED "speed"
+#define VV_DEVARG_SERVER "server"
 
 #define VV_DEFAULT_QUEUES 1
 #define VV_DEFAULT_QUEUE_SIZE 256
@@ -31,7 +32,8 @@
 	VV_DEVARG_MRG_RXBUF "=<0|1> " \
 	VV_DEVARG_IN_ORDER "=<0|1> " \
 	VV_DEVARG_PACKED_VQ "=<0|1> " \
-	VV_DEVARG_SPEED "=<Mbps>"
+	VV_DEVARG_SPEED "=<Mbps> " \
+	VV_DEVARG_SERVER "=<0|1>"
 
 struct virtio_vdpa_devargs {
 	char path[VV_PATH_MAX];
@@ -43,6 +45,7 @@ struct virtio_vdpa_devargs {
 	bool in_order;
 	bool packed_vq;
 	uint32_t speed;		/* Mbps; 0 when not given */
+	bool server;		/* vhost-user: we listen, the peer connects */
 };
 
 /*

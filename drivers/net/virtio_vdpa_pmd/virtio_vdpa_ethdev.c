@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
+#include <rte_alarm.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_kvargs.h>
@@ -28,6 +30,8 @@
 #define VV_DEFAULT_MTU_MAX 9600
 #define VV_RX_REFILL_THRESH 32
 #define VV_TX_RECLAIM_THRESH 32
+/* How often a vhost-user peer is checked for, and reconnected to. */
+#define VV_PEER_POLL_US (200 * 1000)
 
 RTE_LOG_REGISTER_DEFAULT(virtio_vdpa_logtype, NOTICE);
 RTE_LOG_REGISTER_SUFFIX(virtio_vdpa_logtype_init, init, NOTICE);
@@ -40,6 +44,9 @@ struct virtio_vdpa_private {
 	struct rte_ether_addr mac;
 	char mem_cb_name[RTE_MEMZONE_NAMESIZE];
 	bool mem_attached;
+	bool peer_watched;
+	/* Serialises control calls against the peer watch (alarm thread). */
+	pthread_mutex_t ctl_lock;
 	uint16_t max_mtu;
 	uint16_t hdr_size;
 };
@@ -61,6 +68,21 @@ static struct virtio_vdpa_private *
 priv_of(struct rte_eth_dev *eth)
 {
 	return eth->data->dev_private;
+}
+
+/* Memory lock first, then ours: a memory event holds the former. */
+static void
+ctl_lock(struct virtio_vdpa_private *p)
+{
+	virtio_vdpa_mem_lock();
+	pthread_mutex_lock(&p->ctl_lock);
+}
+
+static void
+ctl_unlock(struct virtio_vdpa_private *p)
+{
+	pthread_mutex_unlock(&p->ctl_lock);
+	virtio_vdpa_mem_unlock();
 }
 
 #define VV_TX_OFFLOAD_CAPA RTE_ETH_TX_OFFLOAD_MULTI_SEGS
@@ -318,6 +340,7 @@ static void
 ring_addr(const struct vv_split_ring *r, struct vv_vring_addr *a)
 {
 	a->size = r->size;
+	a->base = 0;	/* every start begins from fresh rings */
 	a->desc = (uint64_t)(uintptr_t)r->desc;
 	a->avail = (uint64_t)(uintptr_t)r->avail;
 	a->used = (uint64_t)(uintptr_t)r->used;
@@ -374,9 +397,9 @@ eth_dev_start(struct rte_eth_dev *eth)
 		ring_addr(&txq->ring, &vrings[2 * i + 1]);
 	}
 
-	virtio_vdpa_mem_lock();
+	ctl_lock(p);
 	ret = vv_dev_start(&p->dev, vrings, 2u * nq);
-	virtio_vdpa_mem_unlock();
+	ctl_unlock(p);
 	if (ret < 0) {
 		queues_drain(eth);
 		return ret;
@@ -458,9 +481,9 @@ eth_dev_stop(struct rte_eth_dev *eth)
 
 	eth->data->dev_started = 0;
 	eth->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
-	virtio_vdpa_mem_lock();
+	ctl_lock(p);
 	ret = vv_dev_stop(&p->dev);
-	virtio_vdpa_mem_unlock();
+	ctl_unlock(p);
 	/*
 	 * A reset that fails means the device is gone (its process died, or
 	 * it was unplugged): nothing is left to DMA, so the mbufs come back.
@@ -479,6 +502,59 @@ eth_dev_stop(struct rte_eth_dev *eth)
 	return 0;
 }
 
+static int eth_link_update(struct rte_eth_dev *eth, int wait_to_complete);
+
+/*
+ * A vhost-user peer can leave and come back at any time: look for it from
+ * the EAL alarm thread, never from the datapath, and tell the app through
+ * a link-state event.
+ */
+static void
+peer_watch(void *arg)
+{
+	struct rte_eth_dev *eth = arg;
+	struct virtio_vdpa_private *p = priv_of(eth);
+	enum vv_peer_event ev;
+
+	ctl_lock(p);
+	ev = vv_dev_peer_poll(&p->dev);
+	ctl_unlock(p);
+	if (ev == VV_PEER_LOST || ev == VV_PEER_BACK) {
+		eth_link_update(eth, 0);
+		rte_eth_dev_callback_process(eth, RTE_ETH_EVENT_INTR_LSC, NULL);
+	}
+	if (rte_eal_alarm_set(VV_PEER_POLL_US, peer_watch, eth) < 0)
+		PMD_LOG(ERR, "port %u: cannot re-arm the vhost-user peer watch (%s); a lost peer will not be reconnected\n",
+			eth->data->port_id, rte_strerror(rte_errno));
+}
+
+static int
+peer_watch_start(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+
+	if (!vv_dev_peer_can_leave(&p->dev))
+		return 0;
+	if (rte_eal_alarm_set(VV_PEER_POLL_US, peer_watch, eth) < 0) {
+		PMD_INIT_LOG(ERR, "port %u: cannot start the vhost-user peer watch: %s\n",
+			     eth->data->port_id, rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	p->peer_watched = true;
+	return 0;
+}
+
+static void
+peer_watch_stop(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+
+	/* Waits for a running callback, and removes the alarm it re-armed. */
+	if (p->peer_watched)
+		rte_eal_alarm_cancel(peer_watch, eth);
+	p->peer_watched = false;
+}
+
 static int
 eth_dev_close(struct rte_eth_dev *eth)
 {
@@ -493,13 +569,15 @@ eth_dev_close(struct rte_eth_dev *eth)
 		eth_rx_queue_release(eth, i);
 	for (i = 0; i < eth->data->nb_tx_queues; i++)
 		eth_tx_queue_release(eth, i);
+	peer_watch_stop(eth);
 	if (p->mem_attached) {
 		virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
 		p->mem_attached = false;
 	}
-	virtio_vdpa_mem_lock();
+	ctl_lock(p);
 	vv_dev_close(&p->dev);
-	virtio_vdpa_mem_unlock();
+	ctl_unlock(p);
+	pthread_mutex_destroy(&p->ctl_lock);
 	/* ethdev frees mac_addrs with the port; it points into priv. */
 	eth->data->mac_addrs = NULL;
 	return 0;
@@ -673,12 +751,14 @@ eth_probe(struct rte_vdev_device *vdev)
 		return -ENOMEM;
 	}
 	p = eth->data->dev_private;
+	pthread_mutex_init(&p->ctl_lock, NULL);
 	ret = virtio_vdpa_devargs_parse(rte_vdev_device_args(vdev), &p->args);
 	if (ret < 0)
 		goto fail_port;
 
 	memset(&params, 0, sizeof(params));
 	params.path = p->args.path;
+	params.server = p->args.server;
 	params.queue_pairs = p->args.queues;
 	params.queue_size = p->args.queue_size;
 	params.wish.mrg_rxbuf = p->args.mrg_rxbuf;
@@ -702,6 +782,9 @@ eth_probe(struct rte_vdev_device *vdev)
 	if (ret < 0)
 		goto fail_dev;
 	p->mem_attached = true;
+	ret = peer_watch_start(eth);
+	if (ret < 0)
+		goto fail_mem;
 
 	pick_mac(p);
 	eth->data->mac_addrs = &p->mac;
@@ -710,6 +793,8 @@ eth_probe(struct rte_vdev_device *vdev)
 		RTE_ETH_SPEED_NUM_UNKNOWN;
 	eth->data->dev_link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
 	eth->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+	if (vv_dev_peer_can_leave(&p->dev))
+		eth->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
 	eth->dev_ops = &eth_dev_ops;
 	eth->rx_pkt_burst = virtio_vdpa_recv_pkts;
 	eth->tx_pkt_burst = virtio_vdpa_xmit_pkts;
@@ -719,9 +804,12 @@ eth_probe(struct rte_vdev_device *vdev)
 		     RTE_ETHER_ADDR_BYTES(&p->mac));
 	return 0;
 
+fail_mem:
+	virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
 fail_dev:
 	vv_dev_close(&p->dev);
 fail_port:
+	pthread_mutex_destroy(&p->ctl_lock);
 	eth->data->mac_addrs = NULL;
 	rte_eth_dev_release_port(eth);
 	return ret;
