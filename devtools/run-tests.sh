@@ -1,21 +1,24 @@
 #!/bin/sh
 # Sets up everything this project needs on a Debian 12 machine and runs the
-# whole test suite: unit tests (normal and ASan/UBSan builds) and the
-# real-kernel end-to-end tests in the VDUSE VM, for our driver and for DPDK's
+# whole test suite: unit tests (normal and ASan/UBSan builds), the vhost-user
+# tests on this host against DPDK's vhost library, and the real-kernel
+# end-to-end tests in the VDUSE VM, for our driver and for DPDK's
 # net_virtio_user as the reference. Ends with "N passed, N failed".
 #
-#   devtools/run-tests.sh [--no-e2e] [--no-asan]
+#   devtools/run-tests.sh [--no-e2e] [--no-vu] [--no-asan]
 set -eu
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 cd "$SRC"
 e2e=1
+vu=1
 asan=1
 for a in "$@"; do
 	case $a in
 	--no-e2e) e2e=0 ;;
+	--no-vu) vu=0 ;;
 	--no-asan) asan=0 ;;
-	*) echo "usage: $0 [--no-e2e] [--no-asan]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--no-e2e] [--no-vu] [--no-asan]" >&2; exit 2 ;;
 	esac
 done
 
@@ -96,6 +99,26 @@ if [ $asan = 1 ]; then
 	fi
 	cat "$log"
 	count_meson "$log"
+fi
+
+if [ $vu = 1 ]; then
+	note "vhost-user tests on this host (DPDK's vhost library as the peer)"
+	if "$SRC/app/test/vhost-user/run-vu-tests.sh" --driver both --build-dir build \
+		2>&1 | tee "$log"; then :; else
+		stage_fail="$stage_fail vhost-user"
+	fi
+	count_summary "$log"
+fi
+
+if [ $vu = 1 ] && [ $asan = 1 ]; then
+	note "our driver under ASan/UBSan against the vhost-user peer"
+	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		"$SRC/app/test/vhost-user/run-vu-tests.sh" --driver ours \
+		--build-dir build-asan integrity cycles stop hotplug vanish \
+		reconnect reconnect_server 2>&1 | tee "$log"; then :; else
+		stage_fail="$stage_fail vhost-user-asan"
+	fi
+	count_summary "$log"
 fi
 
 if [ $e2e = 1 ]; then

@@ -13,6 +13,9 @@
  *              intact; freeing that memory leaves traffic flowing.
  *   vanish:    the device process is killed mid-traffic (by the caller);
  *              stop and close finish and every mbuf comes back.
+ *   reconnect: the peer is killed and started again mid-traffic (by the
+ *              caller); the link goes down and up again, with events, and
+ *              frames then flow intact without restarting the port.
  * Prints one "PASS"/"FAIL" line per check and exits non-zero on failure.
  */
 #include <dirent.h>
@@ -618,6 +621,137 @@ run_vanish(const struct check_opts *o)
 	return 0;
 }
 
+static unsigned int lsc_events;
+
+static int
+on_lsc(uint16_t port, enum rte_eth_event_type type, void *cb_arg, void *ret)
+{
+	RTE_SET_USED(port);
+	RTE_SET_USED(type);
+	RTE_SET_USED(cb_arg);
+	RTE_SET_USED(ret);
+	__atomic_fetch_add(&lsc_events, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static bool
+link_is_up(uint16_t port)
+{
+	struct rte_eth_link link;
+
+	return rte_eth_link_get_nowait(port, &link) == 0 &&
+		link.link_status == RTE_ETH_LINK_UP;
+}
+
+/*
+ * Receives until the line has been quiet for half a second, after two
+ * seconds for a returning peer to start forwarding (10 s at most), and
+ * checks every frame. Returns the number of corrupt ones.
+ */
+static unsigned int
+drain_verify(uint16_t port, unsigned int *good)
+{
+	uint64_t hz = rte_get_timer_hz(), now = rte_get_timer_cycles();
+	uint64_t quiet_until = now + 2 * hz, end = now + 10 * hz;
+	struct rte_mbuf *pkts[BURST];
+	unsigned int bad = 0;
+
+	*good = 0;
+	while ((now = rte_get_timer_cycles()) < quiet_until && now < end) {
+		uint16_t n = rte_eth_rx_burst(port, 0, pkts, BURST), i;
+
+		for (i = 0; i < n; i++) {
+			if (frame_verify(pkts[i]) >= 0)
+				(*good)++;
+			else if (bad++ == 0)
+				frame_dump("first corrupt late frame", pkts[i]);
+			rte_pktmbuf_free(pkts[i]);
+		}
+		if (n > 0)
+			quiet_until = now + hz / 2;
+	}
+	return bad;
+}
+
+/*
+ * The peer goes away and comes back while we send and receive (the caller
+ * kills and restarts it). The link must report both, with link-state
+ * events, and the port must then carry frames intact as it is: no stop,
+ * no restart, no mbuf lost.
+ */
+static int
+run_reconnect(const struct check_opts *o)
+{
+	struct rte_ether_addr mac;
+	struct rte_mbuf *pkts[BURST];
+	uint64_t end, rx = 0, t_down = 0, t_up = 0, hz = rte_get_timer_hz();
+	bool saw_down = false, back = false;
+	unsigned int lost = 0, bad = 0, stale_good = 0, stale_bad = 0;
+	uint32_t seq = 0;
+	uint16_t port;
+
+	if (port_probe(&port) < 0) {
+		printf("FAIL reconnect: probe failed\n");
+		return 1;
+	}
+	rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_lsc,
+				      NULL);
+	if (port_up(port, o->queue_size, 0) < 0 || !link_wait(port, 5000)) {
+		printf("FAIL reconnect: port did not come up\n");
+		port_down(port);
+		return 1;
+	}
+	/* The caller waits for this line before it takes the peer away. */
+	printf("reconnect: port up\n");
+	rte_eth_macaddr_get(port, &mac);
+	end = rte_get_timer_cycles() + hz * o->timeout_s;
+	while (!back && rte_get_timer_cycles() < end) {
+		uint16_t n = rte_eth_rx_burst(port, 0, pkts, BURST);
+		bool up = link_is_up(port);
+
+		rte_pktmbuf_free_bulk(pkts, n);
+		rx += n;
+		if (!up && !saw_down) {
+			saw_down = true;
+			t_down = rte_get_timer_cycles();
+		} else if (up && saw_down) {
+			back = true;
+			t_up = rte_get_timer_cycles();
+		}
+		pkts[0] = frame_build(1000000 + seq++, &mac);
+		if (pkts[0] != NULL && rte_eth_tx_burst(port, 0, pkts, 1) == 0)
+			rte_pktmbuf_free(pkts[0]);
+		rte_delay_us_sleep(100);
+	}
+	if (back) {
+		/*
+		 * Frames sent around the outage come back late, or not at
+		 * all; those that do must still be intact.
+		 */
+		stale_bad = drain_verify(port, &stale_good);
+		lost = exchange(port, o->count, o->window, 30, &bad);
+	}
+	printf("reconnect: received %" PRIu64 " before the return; link down %s, up again %s after %.2f s; %u link events; %u late frames intact, %u corrupt\n",
+	       rx, saw_down ? "seen" : "NOT seen", back ? "seen" : "NOT seen",
+	       back ? (double)(t_up - t_down) / (double)hz : 0.0,
+	       __atomic_load_n(&lsc_events, __ATOMIC_RELAXED), stale_good,
+	       stale_bad);
+	port_down(port);
+	if (!back || rx == 0 || lost != 0 || bad != 0 || stale_bad != 0 ||
+	    __atomic_load_n(&lsc_events, __ATOMIC_RELAXED) < 2 ||
+	    rte_mempool_in_use_count(pool) != 0) {
+		printf("FAIL reconnect: %s%s%u lost, %u corrupt after the return, %u link events, %d mbufs in use after close\n",
+		       back ? "" : "the link did not go down and up again; ",
+		       rx ? "" : "no traffic before the outage; ", lost, bad,
+		       __atomic_load_n(&lsc_events, __ATOMIC_RELAXED),
+		       rte_mempool_in_use_count(pool));
+		return 1;
+	}
+	printf("PASS reconnect: the peer left and returned; link down and up with events, then %u frames echoed intact without restarting the port\n",
+	       o->count);
+	return 0;
+}
+
 static int
 sum_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
 	void *arg)
@@ -699,7 +833,7 @@ run_hotplug(const struct check_opts *o)
 static void
 usage(const char *prog)
 {
-	printf("usage: %s <EAL args> -- --dev NAME,ARGS --mode integrity|cycles|stop|hotplug|vanish [--count N] [--cycles N] [--window N] [--timeout S] [--queue-size N] [--max-frame 64..9000]\n",
+	printf("usage: %s <EAL args> -- --dev NAME,ARGS --mode integrity|cycles|stop|hotplug|vanish|reconnect [--count N] [--cycles N] [--window N] [--timeout S] [--queue-size N] [--max-frame 64..9000]\n",
 	       prog);
 }
 
@@ -724,6 +858,8 @@ main(int argc, char **argv)
 	const char *comma;
 	int ret, opt;
 
+	/* Scripts read the log while it runs. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		printf("EAL init failed: %s\n", rte_strerror(rte_errno));
@@ -773,6 +909,8 @@ main(int argc, char **argv)
 		ret = run_vanish(&o);
 	else if (strcmp(o.mode, "hotplug") == 0)
 		ret = run_hotplug(&o);
+	else if (strcmp(o.mode, "reconnect") == 0)
+		ret = run_reconnect(&o);
 	else if (strcmp(o.mode, "cycles") == 0) {
 		max_frame = RTE_ETHER_MAX_LEN - RTE_ETHER_CRC_LEN;
 		ret = run_cycles(&o);

@@ -268,13 +268,13 @@ vv_vdev() { # [PATH] [DEVARGS]
 # in the rings but maps PAs in IOVA-as-PA mode, so it runs as VA.
 _vv_driver_eal() {
 	case $VV_DRIVER in
-	ref) echo "--iova-mode=va" ;;
+	ref) echo "--iova-mode=va ${VV_EAL_EXTRA:-}" ;;
 	ours)
 		[ -f "$VV_PLUGIN" ] || {
 			vv_err "plugin $VV_PLUGIN not built (set VV_PLUGIN or build with meson/ninja)"
 			return 1
 		}
-		echo "-d $VV_PLUGIN"
+		echo "-d $VV_PLUGIN ${VV_EAL_EXTRA:-}"
 		;;
 	*) vv_err "VV_DRIVER must be ours or ref, not '$VV_DRIVER'"; return 1 ;;
 	esac
@@ -382,3 +382,7 @@ vv_fail() { # NAME REASON [LOG...]
 		tail -n 12 "$_l" | tr -d '\r' | sed 's/^/  | /'
 	done
 }
+
+# Another device side (app/test/vhost-user/peer-lib.sh) replaces the VDUSE
+# functions above, so the same test scripts run against it.
+[ -z "${VV_DEVICE_LIB:-}" ] || . "$VV_DEVICE_LIB"
