@@ -176,6 +176,7 @@ vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
 	ret = dev_pick_backend(d);
 	if (ret < 0)
 		return ret;
+	d->wish.mq_by_enable = d->ops->peer_alive != NULL;
 	ret = d->ops->open(d);
 	if (ret < 0)
 		return ret;

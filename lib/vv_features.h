@@ -18,6 +18,12 @@ struct vv_feature_wish {
 	bool in_order;
 	bool packed_vq;
 	bool mq;
+	/*
+	 * The backend runs as many queue pairs as the driver enables
+	 * (vhost-user: the control queue stays with the driver, as with
+	 * QEMU), so MQ needs no control queue of the device's.
+	 */
+	bool mq_by_enable;
 };
 
 /* Every feature bit this driver implements. */

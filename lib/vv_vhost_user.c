@@ -505,8 +505,10 @@ vu_handshake(struct vv_dev *d)
 		ret = vu_get_u64(d, VU_GET_QUEUE_NUM, &qnum);
 		if (ret < 0)
 			return ret;
-		if (qnum > 0 && qnum < VV_MAX_VRINGS)
-			d->info.max_vrings = (uint32_t)qnum * 2;
+		/* Queue pairs, as DPDK's vhost and QEMU count them. */
+		if (qnum > 0)
+			d->info.max_vrings = 2 * (uint32_t)(qnum < VV_MAX_QUEUE_PAIRS ?
+						       qnum : VV_MAX_QUEUE_PAIRS);
 	}
 	/*
 	 * ACCESS_PLATFORM would make the peer translate through an IOTLB

@@ -107,6 +107,40 @@ test_mq_refused(void **state)
 	assert_non_null(strstr(log_text, "queues=1"));
 }
 
+/* vhost-user: the queue count is what the driver enables, no cvq needed. */
+static void
+test_mq_by_enable(void **state)
+{
+	struct vv_feature_wish w = wish_all;
+	uint64_t driver = 0;
+
+	(void)state;
+	w.mq = true;
+	w.mq_by_enable = true;
+	assert_int_equal(vv_features_negotiate(typical_device |
+					       VV_BIT(VIRTIO_NET_F_MQ) |
+					       VV_BIT(VIRTIO_NET_F_CTRL_VQ),
+					       &w, &driver), 0);
+	assert_true(driver & VV_BIT(VIRTIO_NET_F_MQ));
+	assert_false(driver & VV_BIT(VIRTIO_NET_F_CTRL_VQ));
+
+	/* Without a wish for it, MQ stays off even where offered. */
+	w.mq = false;
+	assert_int_equal(vv_features_negotiate(typical_device |
+					       VV_BIT(VIRTIO_NET_F_MQ),
+					       &w, &driver), 0);
+	assert_false(driver & VV_BIT(VIRTIO_NET_F_MQ));
+
+	/* A device without MQ cannot run several pairs. */
+	w.mq = true;
+	driver = 0x1234;
+	assert_int_equal(vv_features_negotiate(typical_device &
+					       ~VV_BIT(VIRTIO_NET_F_MQ),
+					       &w, &driver), -ENOTSUP);
+	assert_int_equal(driver, 0x1234);
+	assert_non_null(strstr(log_text, "VIRTIO_NET_F_MQ"));
+}
+
 static void
 test_typical_device(void **state)
 {
@@ -313,6 +347,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_version_1_required, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_packed_vq_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mq_by_enable, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mq_refused, setup,
 						teardown),

@@ -26,7 +26,7 @@ vduse_device_start() { # MODE [testpmd args]
 	fi
 	_tp_start dev 7 "$DEV_LOG" dpdk-testpmd -l 0,1 --main-lcore 0 --no-pci \
 		--file-prefix "vvdev$_n" --single-file-segments \
-		--vdev "net_vhost0,$_iface,queues=1" -- \
+		--vdev "net_vhost0,$_iface,queues=${VV_PEER_QUEUES:-1}" -- \
 		-i --nb-cores=1 --nb-ports=1 --forward-mode="$_mode" \
 		--total-num-mbufs="$VV_MBUFS" "$@"
 	_tp_wait_ready dev 60 || return 1

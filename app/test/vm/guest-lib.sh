@@ -258,7 +258,12 @@ vduse_device_stop() {
 vv_vdev() { # [PATH] [DEVARGS]
 	_p=${1:-${VV_VDPA_DEV:-/dev/vhost-vdpa-0}}
 	case $VV_DRIVER in
-	ref) echo "net_virtio_user0,path=$_p,queues=1${2:+,$2}" ;;
+	ref)
+		case ",${2:-}" in
+		*,queues=*) echo "net_virtio_user0,path=$_p,$2" ;;
+		*) echo "net_virtio_user0,path=$_p,queues=1${2:+,$2}" ;;
+		esac
+		;;
 	ours) echo "net_virtio_vdpa0,path=$_p${2:+,$2}" ;;
 	*) vv_err "VV_DRIVER must be ours or ref, not '$VV_DRIVER'"; return 1 ;;
 	esac
