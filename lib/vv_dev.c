@@ -415,9 +415,17 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 		return ret;
 	memcpy(d->vrings, vrings, sizeof(vrings[0]) * nr_vrings);
 	d->nr_vrings = nr_vrings;
-	/* A vhost-user peer that is away gets the rings when it returns. */
-	if (dev_peer_away(d))
+	/*
+	 * A vhost-user peer that is away gets the rings when it returns; the
+	 * memory table is checked now (with no peer, that is all it does), so
+	 * a table that can never be sent fails the start, not every return.
+	 */
+	if (dev_peer_away(d)) {
+		ret = d->ops->mem_replace(d);
+		if (ret < 0)
+			return ret;
 		goto wait_peer;
+	}
 	ret = dev_reset(d);
 	if (ret < 0)
 		goto fail;
@@ -507,6 +515,18 @@ vv_dev_needs_mem_fds(const struct vv_dev *d)
 	return d->ops != NULL && d->ops->shares_memory_by_fd;
 }
 
+/* How long a peer that failed its return waits before the next try. */
+#define VV_PEER_BACKOFF_MS 5000
+
+static uint64_t
+dev_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /*
  * Gives a returning peer the device as it stands. Each ring resumes from
  * the used index in its memory: what the old peer completed stays done,
@@ -555,9 +575,15 @@ vv_dev_peer_poll(struct vv_dev *d)
 		d->ops->disconnect(d);
 		return VV_PEER_LOST;
 	}
-	ret = d->ops->reconnect(d);
-	if (ret < 0)
+	if (dev_now_ms() < d->peer_retry_ms)
 		return VV_PEER_DOWN;
+	ret = d->ops->reconnect(d);
+	if (ret < 0) {
+		/* A peer that is there but hung costs a timeout per try. */
+		if (ret != -EAGAIN)
+			d->peer_retry_ms = dev_now_ms() + VV_PEER_BACKOFF_MS;
+		return VV_PEER_DOWN;
+	}
 	missing = d->features & ~d->info.device_features;
 	if (missing != 0) {
 		char buf[256];
@@ -565,6 +591,7 @@ vv_dev_peer_poll(struct vv_dev *d)
 		VV_ERR("%s: the returning vhost-user peer lacks features in use (%s); restart the port to negotiate again",
 		       d->path, vv_features_format(missing, buf, sizeof(buf)));
 		d->ops->disconnect(d);
+		d->peer_retry_ms = dev_now_ms() + VV_PEER_BACKOFF_MS;
 		return VV_PEER_DOWN;
 	}
 	if (d->started) {
@@ -573,6 +600,7 @@ vv_dev_peer_poll(struct vv_dev *d)
 			VV_ERR("%s: the returning vhost-user peer refused the device setup (%s); retrying",
 			       d->path, strerror(-ret));
 			d->ops->disconnect(d);
+			d->peer_retry_ms = dev_now_ms() + VV_PEER_BACKOFF_MS;
 			return VV_PEER_DOWN;
 		}
 	}

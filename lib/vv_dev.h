@@ -112,6 +112,7 @@ struct vv_dev {
 	uint8_t vu_status;
 	uint32_t vu_live_vrings;	/* bit i: vring i given to the peer */
 	uint64_t vu_protocol;	/* protocol features in use, and bit 30 */
+	uint64_t peer_retry_ms;	/* no reconnect try before (monotonic) */
 };
 
 extern const struct vv_backend_ops vv_backend_vdpa;

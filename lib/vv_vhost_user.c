@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/vhost_types.h>
@@ -141,6 +142,13 @@ vu_fail(struct vv_dev *d, uint32_t req, int err)
 		vu_disconnect(d);
 		return -ETIMEDOUT;
 	}
+	if (err == EIO) {
+		/* Half a message went: the stream is out of step for good. */
+		VV_ERR("%s: vhost-user %s was cut short; dropping the connection",
+		       d->path, vu_request_name(req));
+		vu_disconnect(d);
+		return -EIO;
+	}
 	VV_ERR("%s: vhost-user %s failed: %s", d->path, vu_request_name(req),
 	       strerror(err));
 	return -err;
@@ -149,7 +157,10 @@ vu_fail(struct vv_dev *d, uint32_t req, int err)
 static int
 vu_send(struct vv_dev *d, struct vu_msg *m, const int *fds, unsigned int nfds)
 {
-	char control[CMSG_SPACE(sizeof(int) * VU_MAX_REGIONS)];
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * VU_MAX_REGIONS)];
+		struct cmsghdr align;
+	} control;
 	struct iovec iov = { .iov_base = m, .iov_len = VU_HDR_SIZE + m->size };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
@@ -159,8 +170,8 @@ vu_send(struct vv_dev *d, struct vu_msg *m, const int *fds, unsigned int nfds)
 	if (nfds > 0) {
 		struct cmsghdr *c;
 
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
+		memset(&control, 0, sizeof(control));
+		mh.msg_control = control.buf;
 		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
 		c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
@@ -377,6 +388,15 @@ vu_connect(struct vv_dev *d, bool quiet)
 	return 0;
 }
 
+static uint64_t
+vu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /*
  * Server side: takes a waiting peer from the listening socket. wait_ms 0
  * only looks; -EAGAIN means nobody has connected yet.
@@ -385,13 +405,25 @@ static int
 vu_accept(struct vv_dev *d, int wait_ms)
 {
 	struct pollfd pfd = { .fd = d->listen_fd, .events = POLLIN };
+	uint64_t end = vu_now_ms() + (uint64_t)wait_ms;
 	int fd, err, ret;
 
-	ret = poll(&pfd, 1, wait_ms);
+	/* A signal must not cut the wait short. */
+	for (;;) {
+		uint64_t now = vu_now_ms();
+
+		ret = poll(&pfd, 1, now < end ? (int)(end - now) : 0);
+		if (ret >= 0 || errno != EINTR)
+			break;
+	}
 	if (ret == 0)
 		return -EAGAIN;
-	if (ret < 0)
-		return -errno;
+	if (ret < 0) {
+		err = errno;
+		VV_ERR("%s: waiting for the vhost-user peer failed: %s",
+		       d->path, strerror(err));
+		return -err;
+	}
 	fd = vv_sys->accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
@@ -540,9 +572,11 @@ vu_open(struct vv_dev *d)
 		VV_INFO("%s: waiting up to %u ms for the vhost-user peer to connect",
 			d->path, vv_vhost_user_server_wait_ms);
 		ret = vu_accept(d, (int)vv_vhost_user_server_wait_ms);
-		if (ret == -EAGAIN)
+		if (ret == -EAGAIN) {
+			ret = -ETIMEDOUT;
 			VV_ERR("server=1: no vhost-user peer connected to %s within %u ms; start the backend in client mode (for DPDK's vhost: client=1) pointing at this socket",
 			       d->path, vv_vhost_user_server_wait_ms);
+		}
 	} else {
 		ret = vu_connect(d, false);
 	}
