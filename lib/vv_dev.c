@@ -12,6 +12,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "vv_ctrl.h"
 #include "vv_dev.h"
 #include "vv_log.h"
 #include "vv_sys.h"
@@ -31,6 +32,12 @@ dev_close_fds(struct vv_dev *d)
 		d->kick_fd[i] = -1;
 		d->call_fd[i] = -1;
 	}
+	if (d->ctrl_kick_fd >= 0)
+		vv_sys->close(d->ctrl_kick_fd);
+	if (d->ctrl_call_fd >= 0)
+		vv_sys->close(d->ctrl_call_fd);
+	d->ctrl_kick_fd = -1;
+	d->ctrl_call_fd = -1;
 }
 
 static int
@@ -89,6 +96,12 @@ dev_check_limits(struct vv_dev *d)
 		       d->path);
 		return -EINVAL;
 	}
+	if (d->queue_pairs > 1 && in->max_queue_pairs != 0 &&
+	    d->queue_pairs > in->max_queue_pairs) {
+		VV_ERR("%s offers %u queue pairs (max_virtqueue_pairs); use queues=%u or less",
+		       d->path, in->max_queue_pairs, in->max_queue_pairs);
+		return -EINVAL;
+	}
 	if (in->max_ring_size != 0 && d->queue_size > in->max_ring_size) {
 		VV_ERR("queue_size=%u exceeds the maximum ring size %u of %s; use queue_size=%u or less",
 		       d->queue_size, in->max_ring_size, d->path,
@@ -110,11 +123,12 @@ dev_read_net_config(struct vv_dev *d)
 	memset(&cfg, 0, sizeof(cfg));
 	if (in->config_size != 0 && in->config_size < len)
 		len = in->config_size;
-	in->max_queue_pairs = 1;
+	/* 0: unknown, as for vhost-user, which has no config space. */
+	in->max_queue_pairs = 0;
 	ret = d->ops->read_config(d, 0, &cfg, len);
-	/* vhost-user has no config space: MAC and MTU come from devargs. */
 	if (ret == -ENOTSUP)
 		return;
+	in->max_queue_pairs = 1;
 	if (ret < 0) {
 		VV_WARN("%s: config space unreadable; using defaults", d->path);
 		return;
@@ -127,7 +141,8 @@ dev_read_net_config(struct vv_dev *d)
 		len >= offsetof(struct virtio_net_config, max_virtqueue_pairs);
 	if ((f & VV_BIT(VIRTIO_NET_F_MQ)) &&
 	    len >= offsetof(struct virtio_net_config, mtu))
-		in->max_queue_pairs = cfg.max_virtqueue_pairs;
+		in->max_queue_pairs = cfg.max_virtqueue_pairs ?
+			cfg.max_virtqueue_pairs : 1;
 	if ((f & VV_BIT(VIRTIO_NET_F_MTU)) &&
 	    len >= offsetof(struct virtio_net_config, speed)) {
 		in->mtu = cfg.mtu;
@@ -152,6 +167,8 @@ vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
 	d->listen_fd = -1;
 	memset(d->kick_fd, -1, sizeof(d->kick_fd));
 	memset(d->call_fd, -1, sizeof(d->call_fd));
+	d->ctrl_kick_fd = -1;
+	d->ctrl_call_fd = -1;
 	vv_memmap_init(&d->memmap);
 	if (p->path == NULL || p->path[0] == '\0') {
 		VV_ERR("no device path given: pass path=/dev/vhost-vdpa-N");
@@ -390,6 +407,135 @@ dev_vrings_up(struct vv_dev *d)
 	return 0;
 }
 
+bool
+vv_dev_has_ctrl(const struct vv_dev *d)
+{
+	return (d->features & VV_BIT(VIRTIO_NET_F_CTRL_VQ)) != 0;
+}
+
+void
+vv_dev_set_ctrl_mem(struct vv_dev *d, void *shm, void *priv)
+{
+	d->ctrl_shm = shm;
+	d->ctrl_priv = priv;
+}
+
+/* The control queue comes after every data queue the device can have. */
+static unsigned int
+dev_ctrl_index(const struct vv_dev *d)
+{
+	if (d->features & VV_BIT(VIRTIO_NET_F_MQ))
+		return 2u * d->info.max_queue_pairs;
+	return 2;
+}
+
+static int
+dev_ctrl_up(struct vv_dev *d)
+{
+	unsigned int idx = dev_ctrl_index(d);
+	struct vv_vring_addr a;
+	int ret;
+
+	d->ctrl_live = false;
+	if (!vv_dev_has_ctrl(d))
+		return 0;
+	if (d->ctrl_shm == NULL || d->ctrl_priv == NULL) {
+		VV_ERR("%s: CTRL_VQ is negotiated but no memory was given for the control queue",
+		       d->path);
+		return -EINVAL;
+	}
+	if (d->info.max_vrings != 0 && idx >= d->info.max_vrings) {
+		VV_ERR("%s: the control queue would be virtqueue %u, but the device has %u virtqueues",
+		       d->path, idx, d->info.max_vrings);
+		return -EINVAL;
+	}
+	ret = vv_ctrl_init(&d->ctrl, d->ctrl_shm, d->ctrl_priv);
+	if (ret < 0)
+		return ret;
+	if (d->ctrl_kick_fd < 0)
+		d->ctrl_kick_fd = vv_sys->eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->ctrl_call_fd < 0)
+		d->ctrl_call_fd = vv_sys->eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->ctrl_kick_fd < 0 || d->ctrl_call_fd < 0) {
+		int err = errno;
+
+		VV_ERR("eventfd for the control queue: %s", strerror(err));
+		return -err;
+	}
+	a.size = d->ctrl.ring.size;
+	a.base = 0;
+	a.desc = (uint64_t)(uintptr_t)d->ctrl.ring.desc;
+	a.avail = (uint64_t)(uintptr_t)d->ctrl.ring.avail;
+	a.used = (uint64_t)(uintptr_t)d->ctrl.ring.used;
+	ret = d->ops->vring_setup(d, idx, &a, d->ctrl_kick_fd, d->ctrl_call_fd);
+	if (ret == 0)
+		ret = d->ops->vring_enable(d, idx, true);
+	return ret;
+}
+
+static int
+dev_ctrl_cmd(struct vv_dev *d, uint8_t cls, uint8_t cmd, const void *data,
+	     uint16_t len, const char *what)
+{
+	int ret = vv_ctrl_send(&d->ctrl, d->ctrl_kick_fd, cls, cmd, data, len,
+			       vv_ctrl_timeout_ms);
+
+	if (ret == -EIO)
+		VV_ERR("%s: the device refused %s", d->path, what);
+	else if (ret == -ETIMEDOUT)
+		VV_ERR("%s: the device did not answer %s on its control queue within %u ms; it looks hung (restart the port to try again)",
+		       d->path, what, vv_ctrl_timeout_ms);
+	else if (ret == -EBUSY)
+		VV_ERR("%s: cannot send %s: an earlier control command was never answered; restart the port",
+		       d->path, what);
+	else if (ret < 0)
+		VV_ERR("%s: %s failed on the control queue: %s", d->path, what,
+		       strerror(-ret));
+	return ret;
+}
+
+int
+vv_dev_ctrl_rx(struct vv_dev *d, uint8_t cmd, bool on)
+{
+	uint8_t val = on ? 1 : 0;
+
+	if (!(d->features & VV_BIT(VIRTIO_NET_F_CTRL_RX)))
+		return -ENOTSUP;
+	if (!d->ctrl_live)
+		return 0;
+	return dev_ctrl_cmd(d, VIRTIO_NET_CTRL_RX, cmd, &val, sizeof(val),
+			    cmd == VIRTIO_NET_CTRL_RX_PROMISC ?
+			    (on ? "promiscuous mode on" : "promiscuous mode off") :
+			    (on ? "all-multicast on" : "all-multicast off"));
+}
+
+int
+vv_dev_ctrl_mac(struct vv_dev *d, const uint8_t mac[6])
+{
+	if (!(d->features & VV_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR)))
+		return -ENOTSUP;
+	if (!d->ctrl_live)
+		return 0;
+	return dev_ctrl_cmd(d, VIRTIO_NET_CTRL_MAC,
+			    VIRTIO_NET_CTRL_MAC_ADDR_SET, mac, 6,
+			    "the MAC address");
+}
+
+/* The device serves one pair until told otherwise (virtio 1.1 5.1.6.5.5). */
+static int
+dev_ctrl_pairs(struct vv_dev *d, uint16_t pairs)
+{
+	struct virtio_net_ctrl_mq mq = { .virtqueue_pairs = pairs };
+	char what[64];
+
+	if (!d->ctrl_live || !(d->features & VV_BIT(VIRTIO_NET_F_MQ)))
+		return 0;
+	snprintf(what, sizeof(what), "%u queue pairs (VQ_PAIRS_SET)", pairs);
+	return dev_ctrl_cmd(d, VIRTIO_NET_CTRL_MQ,
+			    VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &mq, sizeof(mq),
+			    what);
+}
+
 static bool
 dev_peer_away(const struct vv_dev *d)
 {
@@ -454,15 +600,22 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	d->mapped = true;
 
 	ret = dev_vrings_up(d);
+	if (ret == 0)
+		ret = dev_ctrl_up(d);
 	if (ret < 0)
 		goto fail;
 	status |= VIRTIO_CONFIG_S_DRIVER_OK;
 	ret = dev_set_status_checked(d, status, "DRIVER_OK");
 	if (ret < 0)
 		goto fail;
+	d->ctrl_live = vv_dev_has_ctrl(d);
+	ret = dev_ctrl_pairs(d, (uint16_t)(nr_vrings / 2));
+	if (ret < 0)
+		goto fail;
 	d->started = true;
 	return 0;
 fail:
+	d->ctrl_live = false;
 	if (dev_peer_away(d))
 		goto wait_peer;
 	/* vhost-vdpa refuses a status that drops bits: add FAILED to them. */
@@ -487,6 +640,7 @@ vv_dev_stop(struct vv_dev *d)
 	if (!d->started)
 		return 0;
 	d->started = false;
+	d->ctrl_live = false;
 	ret = dev_reset(d);
 	if (ret < 0)
 		VV_ERR("%s: the device did not confirm the reset at stop",

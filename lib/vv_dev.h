@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vv_ctrl.h"
 #include "vv_features.h"
 #include "vv_memmap.h"
 
@@ -113,6 +114,16 @@ struct vv_dev {
 	uint32_t vu_live_vrings;	/* bit i: vring i given to the peer */
 	uint64_t vu_protocol;	/* protocol features in use, and bit 30 */
 	uint64_t peer_retry_ms;	/* no reconnect try before (monotonic) */
+	/*
+	 * The device's control queue, when CTRL_VQ is negotiated; its memory
+	 * is the caller's (vv_dev_set_ctrl_mem), in reach of the device.
+	 */
+	struct vv_ctrl ctrl;
+	void *ctrl_shm;
+	void *ctrl_priv;
+	int ctrl_kick_fd;
+	int ctrl_call_fd;
+	bool ctrl_live;
 };
 
 extern const struct vv_backend_ops vv_backend_vdpa;
@@ -167,6 +178,23 @@ int vv_dev_stop(struct vv_dev *d);
  * space, and up when the device has no STATUS.
  */
 bool vv_dev_link_up(struct vv_dev *d);
+
+/*
+ * True when CTRL_VQ was negotiated: the caller must then give the control
+ * queue vv_ctrl_shared_size() bytes of device-reachable memory (mapped like
+ * the rings) and vv_ctrl_priv_size() private bytes before start.
+ */
+bool vv_dev_has_ctrl(const struct vv_dev *d);
+void vv_dev_set_ctrl_mem(struct vv_dev *d, void *shm, void *priv);
+
+/*
+ * Receive filters through the control queue: cmd is VIRTIO_NET_CTRL_RX_
+ * PROMISC or _ALLMULTI. -ENOTSUP without CTRL_RX; 0 without a running
+ * device (the state is the caller's to apply at start).
+ */
+int vv_dev_ctrl_rx(struct vv_dev *d, uint8_t cmd, bool on);
+/* The device's receive address (CTRL_MAC_ADDR); same returns. */
+int vv_dev_ctrl_mac(struct vv_dev *d, const uint8_t mac[6]);
 
 /* True when memory must be added with its file (vv_dev_mem_add_fd). */
 bool vv_dev_needs_mem_fds(const struct vv_dev *d);

@@ -39,13 +39,19 @@ vv_features_negotiate(uint64_t device, const struct vv_feature_wish *wish,
 		VV_INFO("device lacks VIRTIO_NET_F_MRG_RXBUF; frames are limited to one Rx buffer");
 	if (!wish->in_order)
 		f &= ~VV_BIT(VIRTIO_F_IN_ORDER);
-	if (wish->mq && !wish->mq_by_enable) {
-		VV_ERR("more than one queue pair on vhost-vdpa needs the device's control queue, which this driver does not drive yet; use queues=1 (vhost-user ports take queues>1)");
-		return -ENOTSUP;
-	}
+	if (wish->ctrl_vq && !wish->mq_by_enable &&
+	    (device & VV_BIT(VIRTIO_NET_F_CTRL_VQ)))
+		f |= device & (VV_BIT(VIRTIO_NET_F_CTRL_VQ) |
+			       VV_BIT(VIRTIO_NET_F_CTRL_RX) |
+			       VV_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR));
 	if (wish->mq) {
 		if (!(device & VV_BIT(VIRTIO_NET_F_MQ))) {
 			VV_ERR("more than one queue pair needs VIRTIO_NET_F_MQ, which the device does not offer; use queues=1");
+			return -ENOTSUP;
+		}
+		/* Only the control queue tells such a device the pair count. */
+		if (!wish->mq_by_enable && !(f & VV_BIT(VIRTIO_NET_F_CTRL_VQ))) {
+			VV_ERR("more than one queue pair needs the device's control queue (VIRTIO_NET_F_CTRL_VQ), which it does not offer; use queues=1");
 			return -ENOTSUP;
 		}
 		f |= VV_BIT(VIRTIO_NET_F_MQ);

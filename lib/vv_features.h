@@ -24,6 +24,11 @@ struct vv_feature_wish {
 	 * QEMU), so MQ needs no control queue of the device's.
 	 */
 	bool mq_by_enable;
+	/*
+	 * The caller can give the device a control queue (vhost-vdpa): take
+	 * CTRL_VQ, and with it CTRL_RX and CTRL_MAC_ADDR, when offered.
+	 */
+	bool ctrl_vq;
 };
 
 /* Every feature bit this driver implements. */

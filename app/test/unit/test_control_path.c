@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -86,6 +87,8 @@ struct fake {
 	uint8_t status_drop;	/* bits the device will not take */
 	int reset_reads;	/* GET_STATUS reads still stale after reset */
 	bool short_write;	/* write() takes one byte less */
+	bool ctrl_silent;	/* the control queue never answers */
+	uint8_t ctrl_nack_class;	/* refuses this class + 1 (0: none) */
 
 	/* State. */
 	enum fd_kind fds[MAX_FDS];
@@ -103,6 +106,12 @@ struct fake {
 	const char *violation;	/* what a real device would trip over */
 
 	/* Record. */
+	struct {
+		uint8_t cls, cmd;
+		uint8_t data[64];
+		uint32_t len;
+	} ctrl_cmds[16];
+	unsigned int nctrl;
 	struct call calls[MAX_CALLS];
 	unsigned int ncalls;
 	struct vhost_msg_v2 msgs[MAX_MSGS];
@@ -363,6 +372,72 @@ iotlb_msg(const struct vhost_msg_v2 *m)
 	}
 }
 
+/* The control queue follows every data queue the device has. */
+static unsigned int
+fake_ctrl_index(void)
+{
+	if (F.acked & VV_BIT(VIRTIO_NET_F_MQ))
+		return 2u * F.cfg.max_virtqueue_pairs;
+	return 2;
+}
+
+/* The device takes every command posted on its control queue at once. */
+static void
+fake_ctrl_run(struct fake_vring *v)
+{
+	struct vring_desc *desc = (void *)(uintptr_t)v->desc;
+	struct vring_avail *avail = (void *)(uintptr_t)v->avail;
+	struct vring_used *used = (void *)(uintptr_t)v->used;
+
+	while (!F.ctrl_silent && v->base != avail->idx) {
+		uint16_t head = avail->ring[v->base & (v->num - 1)], id = head;
+		uint8_t in[2 + 64], *ack = NULL;
+		unsigned int n = 0, hops = 0;
+
+		for (;;) {
+			const struct vring_desc *d = &desc[id];
+
+			if (d->flags & VRING_DESC_F_WRITE) {
+				ack = (uint8_t *)(uintptr_t)d->addr;
+			} else {
+				unsigned int k = d->len < sizeof(in) - n ?
+					d->len : (unsigned int)sizeof(in) - n;
+
+				memcpy(in + n, (void *)(uintptr_t)d->addr, k);
+				n += k;
+			}
+			if (!(d->flags & VRING_DESC_F_NEXT) || ++hops > 4)
+				break;
+			id = d->next;
+		}
+		assert_non_null(ack);
+		assert_true(n >= 2);
+		assert_true(F.nctrl < 16);
+		F.ctrl_cmds[F.nctrl].cls = in[0];
+		F.ctrl_cmds[F.nctrl].cmd = in[1];
+		F.ctrl_cmds[F.nctrl].len = n - 2;
+		memcpy(F.ctrl_cmds[F.nctrl].data, in + 2, n - 2);
+		F.nctrl++;
+		*ack = F.ctrl_nack_class == in[0] + 1 ? VIRTIO_NET_ERR :
+			VIRTIO_NET_OK;
+		used->ring[used->idx & (v->num - 1)].id = head;
+		used->ring[used->idx & (v->num - 1)].len = 1;
+		__atomic_store_n(&used->idx, (uint16_t)(used->idx + 1),
+				 __ATOMIC_RELEASE);
+		v->base++;
+	}
+}
+
+static void
+fake_kick(int fd)
+{
+	struct fake_vring *v = &F.vr[fake_ctrl_index()];
+
+	if (fake_ctrl_index() < VV_MAX_VRINGS && v->enabled && v->kick == fd &&
+	    F.status & S_DOK)
+		fake_ctrl_run(v);
+}
+
 static ssize_t
 fake_write(int fd, const void *buf, size_t len)
 {
@@ -374,6 +449,12 @@ fake_write(int fd, const void *buf, size_t len)
 		c->val = m->iotlb.type;
 	if (err)
 		return sys_fail(err);
+	if (fd_is(fd, FD_EVENT)) {
+		if (len != sizeof(uint64_t))
+			return sys_fail(EINVAL);
+		fake_kick(fd);
+		return (ssize_t)len;
+	}
 	if (!fd_is(fd, FD_VDPA))
 		return sys_fail(EBADF);
 	if (len != sizeof(*m))
@@ -1392,11 +1473,29 @@ test_limits_errors(void **state)
 	F.vqs = 5;
 	expect_open_fails(-EINVAL, "VIRTIO_NET_F_MQ");
 
-	/* MQ offered: the driver itself does not do it yet. */
+	/* MQ offered, but the config space says one pair. */
 	fake_reset();
 	F.vqs = 5;
 	F.features |= VV_BIT(VIRTIO_NET_F_MQ);
-	expect_open_fails(-ENOTSUP, "queues=1");
+	F.cfg.max_virtqueue_pairs = 1;
+	expect_open_fails(-EINVAL, "offers 1 queue pairs");
+
+	/* MQ and pairs enough, but nobody to drive the control queue. */
+	fake_reset();
+	F.vqs = 5;
+	F.features |= VV_BIT(VIRTIO_NET_F_MQ);
+	F.cfg.max_virtqueue_pairs = 2;
+	expect_open_fails(-ENOTSUP, "control queue");
+
+	/* With MQ but without CTRL_VQ the pair count cannot be set. */
+	fake_reset();
+	F.vqs = 5;
+	F.features |= VV_BIT(VIRTIO_NET_F_MQ);
+	F.features &= ~VV_BIT(VIRTIO_NET_F_CTRL_VQ);
+	F.cfg.max_virtqueue_pairs = 2;
+	params.wish.ctrl_vq = true;
+	expect_open_fails(-ENOTSUP, "VIRTIO_NET_F_CTRL_VQ");
+	params.wish.ctrl_vq = false;
 
 	/* packed_vq is refused before the device is touched further. */
 	fake_reset();
@@ -1578,6 +1677,213 @@ test_reset_never_completes(void **state)
 	assert_no_fd_open();
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* The device's control queue                                              */
+
+static void *ctrl_shm;
+static void *ctrl_priv;
+
+/* A device with MQ and CTRL_VQ, four pairs, probed for `pairs`. */
+static void
+ctrl_device(uint16_t pairs)
+{
+	F.features |= VV_BIT(VIRTIO_NET_F_MQ) | VV_BIT(VIRTIO_NET_F_CTRL_RX) |
+		VV_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
+	F.cfg.max_virtqueue_pairs = 4;
+	F.vqs = 9;
+	params.queue_pairs = pairs;
+	params.wish.ctrl_vq = true;
+}
+
+/* Opens, maps, gives the control queue real memory and starts 2 x pairs. */
+static int
+ctrl_open_start(unsigned int pairs)
+{
+	size_t len = (vv_ctrl_shared_size() + 4095) & ~(size_t)4095;
+	struct vv_vring_addr vr[8];
+	unsigned int i;
+	int ret;
+
+	ctrl_shm = aligned_alloc(4096, len);
+	ctrl_priv = malloc(vv_ctrl_priv_size());
+	assert_non_null(ctrl_shm);
+	assert_non_null(ctrl_priv);
+	memset(ctrl_shm, 0, len);
+	for (i = 0; i < 2 * pairs; i++) {
+		vr[i] = vrings[0];
+		vr[i].desc = MEM1 + i * 0x10000;
+		vr[i].avail = vr[i].desc + 0x1000;
+		vr[i].used = vr[i].desc + 0x2000;
+	}
+	ret = vv_dev_open(&dev, &params);
+	if (ret < 0)
+		return ret;
+	assert_true(vv_dev_has_ctrl(&dev));
+	vv_dev_set_ctrl_mem(&dev, ctrl_shm, ctrl_priv);
+	assert_int_equal(vv_dev_mem_add(&dev, MEM1, MEM_LEN), 0);
+	assert_int_equal(vv_dev_mem_add(&dev, (uintptr_t)ctrl_shm, len), 0);
+	return vv_dev_start(&dev, vr, 2 * pairs);
+}
+
+static void
+ctrl_done(void)
+{
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+	free(ctrl_shm);
+	free(ctrl_priv);
+	ctrl_shm = ctrl_priv = NULL;
+}
+
+static void
+test_ctrl_sets_pairs_and_filters(void **state)
+{
+	static const uint8_t mac[6] = { 0x02, 1, 2, 3, 4, 5 };
+	const struct fake_vring *cq = &F.vr[8];
+
+	(void)state;
+	ctrl_device(2);
+	assert_int_equal(ctrl_open_start(2), 0);
+	assert_null(F.violation);
+	assert_true(F.acked & VV_BIT(VIRTIO_NET_F_CTRL_VQ));
+	assert_true(F.acked & VV_BIT(VIRTIO_NET_F_MQ));
+	/* After every data queue the device has, not after those in use. */
+	assert_true(cq->enabled);
+	assert_int_equal(cq->num, VV_CTRL_RING_SIZE);
+	assert_false(F.vr[4].enabled);
+	/* The device runs one pair until told: told right at start. */
+	assert_int_equal(F.nctrl, 1);
+	assert_int_equal(F.ctrl_cmds[0].cls, VIRTIO_NET_CTRL_MQ);
+	assert_int_equal(F.ctrl_cmds[0].cmd, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET);
+	assert_int_equal(F.ctrl_cmds[0].len, 2);
+	assert_int_equal(F.ctrl_cmds[0].data[0], 2);
+
+	assert_int_equal(vv_dev_ctrl_rx(&dev, VIRTIO_NET_CTRL_RX_PROMISC,
+					false), 0);
+	assert_int_equal(vv_dev_ctrl_rx(&dev, VIRTIO_NET_CTRL_RX_ALLMULTI,
+					true), 0);
+	assert_int_equal(vv_dev_ctrl_mac(&dev, mac), 0);
+	assert_int_equal(F.nctrl, 4);
+	assert_int_equal(F.ctrl_cmds[1].cls, VIRTIO_NET_CTRL_RX);
+	assert_int_equal(F.ctrl_cmds[1].cmd, VIRTIO_NET_CTRL_RX_PROMISC);
+	assert_int_equal(F.ctrl_cmds[1].len, 1);
+	assert_int_equal(F.ctrl_cmds[1].data[0], 0);
+	assert_int_equal(F.ctrl_cmds[2].cmd, VIRTIO_NET_CTRL_RX_ALLMULTI);
+	assert_int_equal(F.ctrl_cmds[2].data[0], 1);
+	assert_int_equal(F.ctrl_cmds[3].cls, VIRTIO_NET_CTRL_MAC);
+	assert_int_equal(F.ctrl_cmds[3].cmd, VIRTIO_NET_CTRL_MAC_ADDR_SET);
+	assert_memory_equal(F.ctrl_cmds[3].data, mac, 6);
+
+	/* Stopped: nothing is sent; the caller applies its state at start. */
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	assert_int_equal(vv_dev_ctrl_rx(&dev, VIRTIO_NET_CTRL_RX_PROMISC,
+					true), 0);
+	assert_int_equal(F.nctrl, 4);
+	ctrl_done();
+}
+
+/* One pair: the control queue sits at index 2 and no pair count is sent. */
+static void
+test_ctrl_single_pair(void **state)
+{
+	(void)state;
+	F.features |= VV_BIT(VIRTIO_NET_F_CTRL_RX);
+	params.wish.ctrl_vq = true;
+	assert_int_equal(ctrl_open_start(1), 0);
+	assert_null(F.violation);
+	assert_true(F.vr[2].enabled);
+	assert_false(F.acked & VV_BIT(VIRTIO_NET_F_MQ));
+	assert_int_equal(F.nctrl, 0);
+	assert_int_equal(vv_dev_ctrl_rx(&dev, VIRTIO_NET_CTRL_RX_PROMISC,
+					true), 0);
+	assert_int_equal(F.nctrl, 1);
+	/* CTRL_MAC_ADDR was not offered. */
+	assert_int_equal(vv_dev_ctrl_mac(&dev, F.cfg.mac), -ENOTSUP);
+	ctrl_done();
+}
+
+static void
+test_ctrl_refused(void **state)
+{
+	(void)state;
+	ctrl_device(2);
+	F.ctrl_nack_class = VIRTIO_NET_CTRL_MQ + 1;
+	assert_int_equal(ctrl_open_start(2), -EIO);
+	assert_logged("refused 2 queue pairs");
+	/* A failed start leaves the device reset, not half running. */
+	assert_int_equal(F.status, 0);
+	ctrl_done();
+}
+
+static void
+test_ctrl_silent(void **state)
+{
+	unsigned int saved = vv_ctrl_timeout_ms;
+
+	(void)state;
+	ctrl_device(2);
+	F.ctrl_silent = true;
+	vv_ctrl_timeout_ms = 50;
+	assert_int_equal(ctrl_open_start(2), -ETIMEDOUT);
+	vv_ctrl_timeout_ms = saved;
+	assert_logged("did not answer");
+	assert_logged("looks hung");
+	assert_int_equal(F.status, 0);
+	ctrl_done();
+}
+
+/* A queue that timed out takes no more commands until it is laid anew. */
+static void
+test_ctrl_stuck_until_restart(void **state)
+{
+	unsigned int saved = vv_ctrl_timeout_ms;
+
+	(void)state;
+	F.features |= VV_BIT(VIRTIO_NET_F_CTRL_RX);
+	params.wish.ctrl_vq = true;
+	assert_int_equal(ctrl_open_start(1), 0);
+	F.ctrl_silent = true;
+	vv_ctrl_timeout_ms = 50;
+	assert_int_equal(vv_dev_ctrl_rx(&dev, VIRTIO_NET_CTRL_RX_PROMISC,
+					true), -ETIMEDOUT);
+	vv_ctrl_timeout_ms = saved;
+	F.ctrl_silent = false;
+	assert_int_equal(vv_dev_ctrl_rx(&dev, VIRTIO_NET_CTRL_RX_PROMISC,
+					true), -EBUSY);
+	assert_logged("restart the port");
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	assert_int_equal(vv_dev_ctrl_rx(&dev, VIRTIO_NET_CTRL_RX_PROMISC,
+					true), 0);
+	ctrl_done();
+}
+
+static void
+test_ctrl_without_memory(void **state)
+{
+	(void)state;
+	F.features |= VV_BIT(VIRTIO_NET_F_CTRL_RX);
+	params.wish.ctrl_vq = true;
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_int_equal(vv_dev_mem_add(&dev, MEM1, MEM_LEN), 0);
+	assert_int_equal(vv_dev_mem_add(&dev, MEM2, MEM_LEN), 0);
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), -EINVAL);
+	assert_logged("no memory was given for the control queue");
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+
+	/* Without CTRL_RX, filters are not the device's to change. */
+	fake_reset();
+	F.features &= ~VV_BIT(VIRTIO_NET_F_CTRL_VQ);
+	assert_int_equal(open_map_start(), 0);
+	assert_false(vv_dev_has_ctrl(&dev));
+	assert_int_equal(vv_dev_ctrl_rx(&dev, VIRTIO_NET_CTRL_RX_PROMISC,
+					false), -ENOTSUP);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
 static void
 test_stop_reset_fails(void **state)
 {
@@ -1623,6 +1929,12 @@ main(void)
 		T(test_reset_takes_time),
 		T(test_reset_never_completes),
 		T(test_stop_reset_fails),
+		T(test_ctrl_sets_pairs_and_filters),
+		T(test_ctrl_single_pair),
+		T(test_ctrl_refused),
+		T(test_ctrl_silent),
+		T(test_ctrl_stuck_until_restart),
+		T(test_ctrl_without_memory),
 	};
 #undef T
 

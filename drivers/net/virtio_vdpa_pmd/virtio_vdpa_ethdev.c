@@ -45,11 +45,16 @@ struct virtio_vdpa_private {
 	char mem_cb_name[RTE_MEMZONE_NAMESIZE];
 	bool mem_attached;
 	bool peer_watched;
+	const struct rte_memzone *ctrl_mz;	/* the control queue's ring */
+	void *ctrl_priv;
 	/* Serialises control calls against the peer watch (alarm thread). */
 	pthread_mutex_t ctl_lock;
 	uint16_t max_mtu;
 	uint16_t hdr_size;
 };
+
+static void ctrl_mem_free(struct virtio_vdpa_private *p);
+static int eth_dev_stop(struct rte_eth_dev *eth);
 
 static void
 vv_core_log(enum vv_log_level level, const char *msg)
@@ -415,6 +420,14 @@ eth_dev_start(struct rte_eth_dev *eth)
 		eth->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 		eth->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	}
+	/* A reset forgot the address; the port's may differ from the config. */
+	ctl_lock(p);
+	ret = vv_dev_ctrl_mac(&p->dev, p->mac.addr_bytes);
+	ctl_unlock(p);
+	if (ret < 0 && ret != -ENOTSUP) {
+		eth_dev_stop(eth);
+		return ret;
+	}
 	eth->data->dev_link.link_status = vv_dev_link_up(&p->dev) ?
 		RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	eth->data->dev_started = 1;
@@ -577,6 +590,7 @@ eth_dev_close(struct rte_eth_dev *eth)
 	ctl_lock(p);
 	vv_dev_close(&p->dev);
 	ctl_unlock(p);
+	ctrl_mem_free(p);
 	pthread_mutex_destroy(&p->ctl_lock);
 	/* ethdev frees mac_addrs with the port; it points into priv. */
 	eth->data->mac_addrs = NULL;
@@ -662,19 +676,49 @@ eth_stats_reset(struct rte_eth_dev *eth)
 }
 
 static int
+rx_mode_set(struct rte_eth_dev *eth, uint8_t cmd, bool on)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	int ret;
+
+	ctl_lock(p);
+	ret = vv_dev_ctrl_rx(&p->dev, cmd, on);
+	ctl_unlock(p);
+	return ret;
+}
+
+/* Without VIRTIO_NET_F_CTRL_RX the device filters nothing: already on. */
+static int
 eth_promiscuous_enable(struct rte_eth_dev *eth)
 {
-	/* Without VIRTIO_NET_F_CTRL_RX the device filters nothing. */
-	RTE_SET_USED(eth);
-	return 0;
+	int ret = rx_mode_set(eth, VIRTIO_NET_CTRL_RX_PROMISC, true);
+
+	return ret == -ENOTSUP ? 0 : ret;
 }
 
 static int
 eth_promiscuous_disable(struct rte_eth_dev *eth)
 {
-	PMD_LOG(INFO, "port %u: the device has no Rx filter control; it stays promiscuous\n",
-		eth->data->port_id);
-	return -ENOTSUP;
+	int ret = rx_mode_set(eth, VIRTIO_NET_CTRL_RX_PROMISC, false);
+
+	if (ret == -ENOTSUP)
+		PMD_LOG(INFO, "port %u: the device has no Rx filter control (no VIRTIO_NET_F_CTRL_RX); it stays promiscuous\n",
+			eth->data->port_id);
+	return ret;
+}
+
+static int
+eth_allmulticast_enable(struct rte_eth_dev *eth)
+{
+	int ret = rx_mode_set(eth, VIRTIO_NET_CTRL_RX_ALLMULTI, true);
+
+	return ret == -ENOTSUP ? 0 : ret;
+}
+
+static int
+eth_allmulticast_disable(struct rte_eth_dev *eth)
+{
+	return rx_mode_set(eth, VIRTIO_NET_CTRL_RX_ALLMULTI, false);
 }
 
 static int
@@ -693,8 +737,16 @@ eth_mtu_set(struct rte_eth_dev *eth, uint16_t mtu)
 static int
 eth_mac_addr_set(struct rte_eth_dev *eth, struct rte_ether_addr *mac)
 {
-	/* No control queue: the address is ours alone, used as a source MAC. */
-	priv_of(eth)->mac = *mac;
+	struct virtio_vdpa_private *p = priv_of(eth);
+	int ret;
+
+	/* Without CTRL_MAC_ADDR the address is ours alone, a source MAC. */
+	ctl_lock(p);
+	ret = vv_dev_ctrl_mac(&p->dev, mac->addr_bytes);
+	ctl_unlock(p);
+	if (ret < 0 && ret != -ENOTSUP)
+		return ret;
+	p->mac = *mac;
 	return 0;
 }
 
@@ -709,6 +761,8 @@ static const struct eth_dev_ops eth_dev_ops = {
 	.stats_reset = eth_stats_reset,
 	.promiscuous_enable = eth_promiscuous_enable,
 	.promiscuous_disable = eth_promiscuous_disable,
+	.allmulticast_enable = eth_allmulticast_enable,
+	.allmulticast_disable = eth_allmulticast_disable,
 	.mtu_set = eth_mtu_set,
 	.mac_addr_set = eth_mac_addr_set,
 	.rx_queue_setup = eth_rx_queue_setup,
@@ -716,6 +770,39 @@ static const struct eth_dev_ops eth_dev_ops = {
 	.tx_queue_setup = eth_tx_queue_setup,
 	.tx_queue_release = eth_tx_queue_release,
 };
+
+/* The device's control queue lives in DPDK memory, so the device reaches it. */
+static int
+ctrl_mem_alloc(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	char name[RTE_MEMZONE_NAMESIZE];
+
+	if (!vv_dev_has_ctrl(&p->dev))
+		return 0;
+	snprintf(name, sizeof(name), "vv_%u_ctrl", eth->data->port_id);
+	p->ctrl_mz = rte_memzone_reserve_aligned(name, vv_ctrl_shared_size(),
+						 (int)rte_socket_id(), 0, 4096);
+	p->ctrl_priv = rte_zmalloc("vv_ctrl_priv", vv_ctrl_priv_size(),
+				   RTE_CACHE_LINE_SIZE);
+	if (p->ctrl_mz == NULL || p->ctrl_priv == NULL) {
+		PMD_INIT_LOG(ERR, "port %u: no memory for the control queue (%s)\n",
+			     eth->data->port_id, rte_strerror(rte_errno));
+		ctrl_mem_free(p);
+		return -ENOMEM;
+	}
+	vv_dev_set_ctrl_mem(&p->dev, p->ctrl_mz->addr, p->ctrl_priv);
+	return 0;
+}
+
+static void
+ctrl_mem_free(struct virtio_vdpa_private *p)
+{
+	rte_memzone_free(p->ctrl_mz);
+	rte_free(p->ctrl_priv);
+	p->ctrl_mz = NULL;
+	p->ctrl_priv = NULL;
+}
 
 static void
 pick_mac(struct virtio_vdpa_private *p)
@@ -764,6 +851,7 @@ eth_probe(struct rte_vdev_device *vdev)
 	params.wish.mrg_rxbuf = p->args.mrg_rxbuf;
 	params.wish.in_order = p->args.in_order;
 	params.wish.packed_vq = p->args.packed_vq;
+	params.wish.ctrl_vq = true;
 	ret = vv_dev_open(&p->dev, &params);
 	if (ret < 0) {
 		PMD_INIT_LOG(ERR, "%s: cannot use %s (%s); see the message above\n",
@@ -776,6 +864,9 @@ eth_probe(struct rte_vdev_device *vdev)
 		p->max_mtu = RTE_MIN(p->max_mtu, (uint16_t)(RTE_MBUF_DEFAULT_DATAROOM -
 			     RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN));
 
+	ret = ctrl_mem_alloc(eth);
+	if (ret < 0)
+		goto fail_dev;
 	snprintf(p->mem_cb_name, sizeof(p->mem_cb_name), "vv_mem_%u",
 		 eth->data->port_id);
 	ret = virtio_vdpa_mem_attach(&p->dev, p->mem_cb_name);
@@ -808,6 +899,7 @@ fail_mem:
 	virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
 fail_dev:
 	vv_dev_close(&p->dev);
+	ctrl_mem_free(p);
 fail_port:
 	pthread_mutex_destroy(&p->ctl_lock);
 	eth->data->mac_addrs = NULL;
