@@ -89,6 +89,22 @@ vv_split_chain_alloc(struct vv_split_ring *r, uint16_t n, uint32_t posted_len)
 	return head;
 }
 
+/*
+ * vv_split_chain_alloc for a lone descriptor, leaving desc[] to the caller
+ * (an Rx ring rewrites only what changed). The caller checked num_free.
+ */
+static inline uint16_t
+vv_split_take_one(struct vv_split_ring *r, uint32_t posted_len)
+{
+	uint16_t head = r->free_head;
+
+	r->free_head = r->next[head];
+	r->num_free--;
+	r->chain_len[head] = 1;
+	r->posted_len[head] = posted_len;
+	return head;
+}
+
 /* Iterates a chain taken by vv_split_chain_alloc. */
 static inline uint16_t
 vv_split_chain_next(const struct vv_split_ring *r, uint16_t id)
@@ -114,6 +130,19 @@ vv_split_chain_free(struct vv_split_ring *r, uint16_t head)
 		r->next[r->free_tail] = head;
 	r->free_tail = id;
 	r->num_free += r->chain_len[head];
+	r->chain_len[head] = 0;
+}
+
+/* vv_split_chain_free for a head taken by vv_split_take_one. */
+static inline void
+vv_split_put_one(struct vv_split_ring *r, uint16_t head)
+{
+	if (r->num_free == 0)
+		r->free_head = head;
+	else
+		r->next[r->free_tail] = head;
+	r->free_tail = head;
+	r->num_free++;
 	r->chain_len[head] = 0;
 }
 
@@ -196,6 +225,21 @@ vv_split_used_peek(const struct vv_split_ring *r, uint32_t *len)
 	if (id >= r->size || r->chain_len[id] == 0 || *len > r->posted_len[id])
 		return -1;
 	return (int)id;
+}
+
+/* Consumes the entry vv_split_used_peek() has just validated. */
+static inline void
+vv_split_used_skip(struct vv_split_ring *r)
+{
+	r->used_idx++;
+}
+
+/* Head named by the used entry `ahead` places on, unchecked: a prefetch hint. */
+static inline uint32_t
+vv_split_used_hint(const struct vv_split_ring *r, uint16_t ahead)
+{
+	return r->used->ring[(uint16_t)(r->used_idx + ahead) & r->mask].id &
+		r->mask;
 }
 
 /*

@@ -106,6 +106,7 @@ rxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
 	q->mergeable = mergeable;
 	q->refill_thresh = 1;
 	q->kick_fd = -1;
+	virtio_vdpa_rxq_prepare(q);
 	assert_int_equal(virtio_vdpa_rxq_fill(q), 0);
 }
 

@@ -90,7 +90,8 @@ ctl_unlock(struct virtio_vdpa_private *p)
 	virtio_vdpa_mem_unlock();
 }
 
-#define VV_TX_OFFLOAD_CAPA RTE_ETH_TX_OFFLOAD_MULTI_SEGS
+#define VV_TX_OFFLOAD_CAPA (RTE_ETH_TX_OFFLOAD_MULTI_SEGS | \
+			    RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 
 /* Chained Rx needs mergeable buffers; without them a frame is one mbuf. */
 static uint64_t
@@ -296,6 +297,7 @@ eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	q->queue_id = qid;
 	q->refill_thresh = RTE_MIN(VV_RX_REFILL_THRESH, size / 2);
 	q->kick_fd = -1;
+	virtio_vdpa_rxq_prepare(q);
 	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size, false);
 	eth->data->rx_queues[qid] = q;
 	return 0;
@@ -311,7 +313,6 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	struct virtio_vdpa_txq *q;
 	int ret;
 
-	RTE_SET_USED(conf);
 	ret = queue_check_desc(eth, nb_desc);
 	if (ret < 0)
 		return ret;
@@ -334,6 +335,9 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	q->hdr_size = p->hdr_size;
 	q->queue_id = qid;
 	q->reclaim_thresh = RTE_MIN(VV_TX_RECLAIM_THRESH, size / 2);
+	q->fast_free = ((eth->data->dev_conf.txmode.offloads |
+			 (conf != NULL ? conf->offloads : 0)) &
+			RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
 	q->kick_fd = -1;
 	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size,
 			   (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)) != 0);

@@ -26,21 +26,64 @@ virtio_vdpa_kick(struct vv_split_ring *r, int kick_fd)
 	}
 }
 
+/*
+ * len, flags and next in one store: the line is written for addr anyway,
+ * and next means nothing without VRING_DESC_F_NEXT.
+ */
+static inline void
+desc_set_len_flags(struct vring_desc *d, uint32_t len, uint16_t flags)
+{
+	uint64_t v = len | (uint64_t)flags << 32;
+
+	RTE_BUILD_BUG_ON(offsetof(struct vring_desc, flags) !=
+			 offsetof(struct vring_desc, len) + 4);
+	RTE_BUILD_BUG_ON(offsetof(struct vring_desc, next) !=
+			 offsetof(struct vring_desc, len) + 6);
+	memcpy((char *)d + offsetof(struct vring_desc, len), &v, sizeof(v));
+}
+
+void
+virtio_vdpa_rxq_prepare(struct virtio_vdpa_rxq *q)
+{
+	struct rte_mbuf mb;
+
+	/* The four fields a refill sets share one 8-byte word (rearm_data). */
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, data_off) !=
+			 offsetof(struct rte_mbuf, rearm_data));
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, port) + sizeof(mb.port) -
+			 offsetof(struct rte_mbuf, rearm_data) > 8);
+	memset(&mb, 0, sizeof(mb));
+	mb.data_off = RTE_PKTMBUF_HEADROOM;
+	mb.nb_segs = 1;
+	mb.port = q->port_id;
+	rte_mbuf_refcnt_set(&mb, 1);
+	memcpy(&q->mbuf_rearm,
+	       (const char *)&mb + offsetof(struct rte_mbuf, rearm_data),
+	       sizeof(q->mbuf_rearm));
+	q->post_len = rte_pktmbuf_data_room_size(q->mp) -
+		RTE_PKTMBUF_HEADROOM + q->hdr_size;
+}
+
+/*
+ * An mbuf straight from the pool has next NULL and nb_segs 1 (the pool's
+ * invariant): setting the rest of rte_pktmbuf_reset's fields here, and the
+ * lengths at receive, never touches its second cache line.
+ */
 static inline void
 rxq_post(struct virtio_vdpa_rxq *q, struct rte_mbuf *m)
 {
 	struct vv_split_ring *r = &q->ring;
-	uint32_t len = m->buf_len - RTE_PKTMBUF_HEADROOM + q->hdr_size;
-	int head = vv_split_chain_alloc(r, 1, len);
+	uint16_t head = vv_split_take_one(r, q->post_len);
 	struct vring_desc *d = &r->desc[head];
 
+	memcpy((char *)m + offsetof(struct rte_mbuf, rearm_data),
+	       &q->mbuf_rearm, sizeof(q->mbuf_rearm));
 	/* The header lands in headroom so the frame starts at data_off. */
 	d->addr = (uint64_t)(uintptr_t)m->buf_addr + RTE_PKTMBUF_HEADROOM -
 		q->hdr_size;
-	d->len = len;
-	d->flags = VRING_DESC_F_WRITE;
+	desc_set_len_flags(d, q->post_len, VRING_DESC_F_WRITE);
 	q->sw_ring[head] = m;
-	vv_split_avail_push(r, (uint16_t)head);
+	vv_split_avail_push(r, head);
 }
 
 static inline unsigned int
@@ -53,7 +96,8 @@ rxq_refill(struct virtio_vdpa_rxq *q)
 		unsigned int n = RTE_MIN(q->ring.num_free,
 					 (uint16_t)VV_RX_REFILL_BATCH), i;
 
-		if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, mbufs, n) != 0)) {
+		if (unlikely(rte_mempool_get_bulk(q->mp, (void **)mbufs,
+						  n) != 0)) {
 			q->stats.nombuf += n;
 			break;
 		}
@@ -86,8 +130,79 @@ rxq_take(struct virtio_vdpa_rxq *q, uint32_t *len)
 		return NULL;
 	m = q->sw_ring[id];
 	q->sw_ring[id] = NULL;
-	vv_split_chain_free(&q->ring, (uint16_t)id);
+	vv_split_put_one(&q->ring, (uint16_t)id);
 	return m;
+}
+
+/* Drops the next used entry, which did not validate. */
+static void
+rxq_drop_one(struct virtio_vdpa_rxq *q)
+{
+	uint32_t len;
+	struct rte_mbuf *m = rxq_take(q, &len);
+
+	/* An invalid entry is counted in bad_used by the pop. */
+	if (m != NULL) {
+		rte_pktmbuf_free(m);
+		q->stats.errors++;
+	}
+}
+
+/*
+ * A frame in `nbufs` buffers (mergeable Rx), the first one already checked
+ * by the caller. Returns the chain, or NULL when the frame is dropped or
+ * not complete yet (*wait set: nothing was consumed).
+ */
+static struct rte_mbuf *
+rxq_take_merged(struct virtio_vdpa_rxq *q, uint16_t nbufs, uint16_t *pending,
+		bool *wait)
+{
+	struct vv_split_ring *r = &q->ring;
+	struct rte_mbuf *head, *prev, *m;
+	uint16_t hdr_size = q->hdr_size, i;
+	uint32_t len;
+	bool bad = false;
+
+	*wait = false;
+	if (nbufs > *pending) {
+		/* A count no ring can hold is a lie, not a frame in transit. */
+		if (nbufs > r->size) {
+			rxq_drop_one(q);
+			(*pending)--;
+			return NULL;
+		}
+		*wait = true;
+		return NULL;
+	}
+	head = rxq_take(q, &len);
+	(*pending)--;
+	head->data_len = (uint16_t)(len - hdr_size);
+	head->pkt_len = len - hdr_size;
+	head->ol_flags = 0;
+	head->packet_type = 0;
+	prev = head;
+	for (i = 1; i < nbufs; i++) {
+		m = rxq_take(q, &len);
+		(*pending)--;
+		if (unlikely(m == NULL)) {
+			/* Keep consuming: the rest belongs to this frame. */
+			bad = true;
+			continue;
+		}
+		/* Only the first buffer carries the header. */
+		m->data_off = RTE_PKTMBUF_HEADROOM - hdr_size;
+		m->data_len = (uint16_t)len;
+		prev->next = m;
+		prev = m;
+		head->pkt_len += len;
+		head->nb_segs++;
+	}
+	if (unlikely(bad)) {
+		rte_pktmbuf_free(head);
+		q->stats.errors++;
+		return NULL;
+	}
+	return head;
 }
 
 uint16_t
@@ -100,86 +215,48 @@ virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint64_t bytes = 0;
 
 	while (nb_rx < nb_pkts && pending > 0) {
-		struct rte_mbuf *head, *prev, *m;
-		uint16_t nbufs = 1, i;
+		struct rte_mbuf *m;
 		uint32_t len;
-		bool bad;
 		int id;
 
 		id = vv_split_used_peek(r, &len);
 		if (unlikely(id < 0 || len < hdr_size)) {
-			/* An invalid entry is counted in bad_used by the pop. */
-			m = rxq_take(q, &len);
-			if (m != NULL) {
-				rte_pktmbuf_free(m);
-				q->stats.errors++;
-			}
+			rxq_drop_one(q);
 			pending--;
 			continue;
 		}
+		m = q->sw_ring[id];
+		if (pending > 1)
+			rte_prefetch0(q->sw_ring[vv_split_used_hint(r, 1)]);
 		if (q->mergeable) {
 			const struct virtio_net_hdr_mrg_rxbuf *hdr =
-				(const void *)((char *)q->sw_ring[id]->buf_addr +
+				(const void *)((char *)m->buf_addr +
 					       RTE_PKTMBUF_HEADROOM - hdr_size);
+			uint16_t nbufs = hdr->num_buffers;
 
-			nbufs = hdr->num_buffers;
-			/* The rest of the frame is not published yet. */
-			if (unlikely(nbufs > pending)) {
-				if (nbufs > r->size) {
-					m = rxq_take(q, &len);
-					rte_pktmbuf_free(m);
-					q->stats.errors++;
-					pending--;
-					continue;
+			if (unlikely(nbufs > 1)) {
+				bool wait;
+
+				m = rxq_take_merged(q, nbufs, &pending, &wait);
+				if (wait)
+					break;
+				if (m != NULL) {
+					bytes += m->pkt_len;
+					pkts[nb_rx++] = m;
 				}
-				break;
-			}
-			if (unlikely(nbufs == 0))
-				nbufs = 1;
-		}
-		head = rxq_take(q, &len);
-		pending--;
-		if (unlikely(head == NULL || len < hdr_size)) {
-			if (head != NULL) {
-				rte_pktmbuf_free(head);
-				q->stats.errors++;
-			}
-			continue;
-		}
-		head->data_off = RTE_PKTMBUF_HEADROOM;
-		head->data_len = (uint16_t)(len - hdr_size);
-		head->pkt_len = len - hdr_size;
-		head->nb_segs = 1;
-		head->next = NULL;
-		head->port = q->port_id;
-		head->ol_flags = 0;
-		head->packet_type = 0;
-		prev = head;
-		bad = false;
-		for (i = 1; i < nbufs; i++) {
-			m = rxq_take(q, &len);
-			pending--;
-			if (unlikely(m == NULL)) {
-				/* Keep consuming: the rest belongs to this frame. */
-				bad = true;
 				continue;
 			}
-			/* Only the first buffer carries the header. */
-			m->data_off = RTE_PKTMBUF_HEADROOM - hdr_size;
-			m->data_len = (uint16_t)len;
-			m->next = NULL;
-			prev->next = m;
-			prev = m;
-			head->pkt_len += len;
-			head->nb_segs++;
 		}
-		if (unlikely(bad)) {
-			rte_pktmbuf_free(head);
-			q->stats.errors++;
-			continue;
-		}
-		bytes += head->pkt_len;
-		pkts[nb_rx++] = head;
+		vv_split_used_skip(r);
+		q->sw_ring[id] = NULL;
+		vv_split_put_one(r, (uint16_t)id);
+		pending--;
+		m->data_len = (uint16_t)(len - hdr_size);
+		m->pkt_len = len - hdr_size;
+		m->ol_flags = 0;
+		m->packet_type = 0;
+		bytes += len - hdr_size;
+		pkts[nb_rx++] = m;
 	}
 	q->stats.packets += nb_rx;
 	q->stats.bytes += bytes;
@@ -195,6 +272,31 @@ txq_complete(struct virtio_vdpa_txq *q, uint16_t head,
 	done[(*nb_done)++] = q->sw_ring[head];
 	q->sw_ring[head] = NULL;
 	vv_split_chain_free(&q->ring, head);
+}
+
+/*
+ * With MBUF_FAST_FREE the app promised one pool and refcnt 1: a lone
+ * segment goes straight back to the pool, without rte_pktmbuf_free's
+ * checks or a look at its second cache line.
+ */
+static inline void
+txq_free(const struct virtio_vdpa_txq *q, struct rte_mbuf **done,
+	 unsigned int n)
+{
+	unsigned int i, k = 0;
+
+	if (!q->fast_free) {
+		rte_pktmbuf_free_bulk(done, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (likely(done[i]->nb_segs == 1))
+			done[k++] = done[i];
+		else
+			rte_pktmbuf_free(done[i]);
+	}
+	if (k > 0)
+		rte_mempool_put_bulk(done[0]->pool, (void **)done, k);
 }
 
 static void
@@ -220,7 +322,7 @@ txq_reclaim(struct virtio_vdpa_txq *q)
 							  &last)) >= 0) {
 				txq_complete(q, (uint16_t)h, done, &nb_done);
 				if (nb_done == VV_TX_FREE_BATCH) {
-					rte_pktmbuf_free_bulk(done, nb_done);
+					txq_free(q, done, nb_done);
 					nb_done = 0;
 				}
 			}
@@ -228,12 +330,12 @@ txq_reclaim(struct virtio_vdpa_txq *q)
 			txq_complete(q, (uint16_t)id, done, &nb_done);
 		}
 		if (nb_done >= VV_TX_FREE_BATCH - 1) {
-			rte_pktmbuf_free_bulk(done, nb_done);
+			txq_free(q, done, nb_done);
 			nb_done = 0;
 		}
 	}
 	if (nb_done > 0)
-		rte_pktmbuf_free_bulk(done, nb_done);
+		txq_free(q, done, nb_done);
 }
 
 static inline bool
@@ -278,6 +380,31 @@ virtio_vdpa_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		uint16_t ndesc = m->nb_segs + (in_headroom ? 0 : 1), id;
 		struct vring_desc *d;
 		int head;
+
+		/*
+		 * One descriptor, header in headroom: the common frame. Its
+		 * m->next is not read (the mbuf's second cache line).
+		 */
+		if (likely(ndesc == 1)) {
+			struct virtio_net_hdr_mrg_rxbuf *hdr =
+				rte_pktmbuf_mtod_offset(m, void *,
+							-(int)hdr_size);
+
+			if (unlikely(r->num_free == 0)) {
+				txq_reclaim(q);
+				if (r->num_free == 0)
+					break;
+			}
+			id = vv_split_take_one(r, UINT32_MAX);
+			d = &r->desc[id];
+			tx_clear_header(hdr);
+			d->addr = (uint64_t)(uintptr_t)hdr;
+			desc_set_len_flags(d, m->data_len + hdr_size, 0);
+			q->sw_ring[id] = m;
+			vv_split_avail_push(r, id);
+			bytes += m->pkt_len;
+			continue;
+		}
 
 		if (unlikely(ndesc > r->num_free)) {
 			txq_reclaim(q);

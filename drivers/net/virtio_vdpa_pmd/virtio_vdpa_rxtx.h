@@ -21,6 +21,9 @@ struct virtio_vdpa_rxq {
 	struct vv_split_ring ring;
 	struct rte_mbuf **sw_ring;	/* mbuf posted at each descriptor */
 	struct rte_mempool *mp;
+	/* data_off, refcnt, nb_segs and port of a fresh mbuf, in one store */
+	uint64_t mbuf_rearm;
+	uint32_t post_len;	/* bytes the device may write per buffer */
 	uint16_t hdr_size;
 	bool mergeable;
 	uint16_t port_id;
@@ -40,6 +43,7 @@ struct virtio_vdpa_txq {
 	uint16_t hdr_size;
 	uint16_t queue_id;
 	uint16_t reclaim_thresh;
+	bool fast_free;		/* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
 	int kick_fd;
 	struct virtio_vdpa_queue_stats stats;
 	const struct rte_memzone *mz;
@@ -50,6 +54,9 @@ uint16_t virtio_vdpa_recv_pkts(void *rxq, struct rte_mbuf **pkts,
 			       uint16_t nb_pkts);
 uint16_t virtio_vdpa_xmit_pkts(void *txq, struct rte_mbuf **pkts,
 			       uint16_t nb_pkts);
+
+/* Sets up what every refill of q writes into its mbufs. */
+void virtio_vdpa_rxq_prepare(struct virtio_vdpa_rxq *q);
 
 /* Fills every free descriptor with a fresh mbuf; -ENOMEM if the pool ran dry. */
 int virtio_vdpa_rxq_fill(struct virtio_vdpa_rxq *q);
