@@ -110,6 +110,17 @@ if [ $vu = 1 ]; then
 	count_summary "$log"
 fi
 
+if [ $vu = 1 ]; then
+	# Only that the benchmark still runs: no rate or ratio is asserted.
+	note "benchmark smoke run (app/bench/vu-bench.sh --smoke)"
+	if "$SRC/app/bench/vu-bench.sh" --smoke --build-dir build \
+		--out "$SRC/build/vu-bench/smoke" >"$log" 2>&1; then :; else
+		stage_fail="$stage_fail bench-smoke"
+	fi
+	cat "$log"
+	count_lines "$log"
+fi
+
 if [ $vu = 1 ] && [ $asan = 1 ]; then
 	note "our driver under ASan/UBSan against the vhost-user peer"
 	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
