@@ -41,15 +41,6 @@ vv_ctrl_init(struct vv_ctrl *c, void *shm, void *priv)
 	return 0;
 }
 
-static uint64_t
-ctrl_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void
 ctrl_desc(struct vv_split_ring *r, uint16_t id, const void *addr,
 	  uint32_t len, bool device_writes)
@@ -99,9 +90,9 @@ vv_ctrl_send(struct vv_ctrl *c, int kick_fd, uint8_t cls, uint8_t cmd,
 	if (vv_sys->write(kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return -errno;
 
-	deadline = ctrl_now_us() + (uint64_t)timeout_ms * 1000;
+	deadline = vv_now_us() + (uint64_t)timeout_ms * 1000;
 	while (vv_split_used_pending(r) == 0) {
-		if (ctrl_now_us() >= deadline) {
+		if (vv_now_us() >= deadline) {
 			c->stuck = true;
 			return -ETIMEDOUT;
 		}

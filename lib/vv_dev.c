@@ -672,15 +672,6 @@ vv_dev_needs_mem_fds(const struct vv_dev *d)
 /* How long a peer that failed its return waits before the next try. */
 #define VV_PEER_BACKOFF_MS 5000
 
-static uint64_t
-dev_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Gives a returning peer the device as it stands. Each ring resumes from
  * the used index in its memory: what the old peer completed stays done,
@@ -729,13 +720,13 @@ vv_dev_peer_poll(struct vv_dev *d)
 		d->ops->disconnect(d);
 		return VV_PEER_LOST;
 	}
-	if (dev_now_ms() < d->peer_retry_ms)
+	if (vv_now_ms() < d->peer_retry_ms)
 		return VV_PEER_DOWN;
 	ret = d->ops->reconnect(d);
 	if (ret < 0) {
 		/* A peer that is there but hung costs a timeout per try. */
 		if (ret != -EAGAIN)
-			d->peer_retry_ms = dev_now_ms() + VV_PEER_BACKOFF_MS;
+			d->peer_retry_ms = vv_now_ms() + VV_PEER_BACKOFF_MS;
 		return VV_PEER_DOWN;
 	}
 	missing = d->features & ~d->info.device_features;
@@ -745,7 +736,7 @@ vv_dev_peer_poll(struct vv_dev *d)
 		VV_ERR("%s: the returning vhost-user peer lacks features in use (%s); restart the port to negotiate again",
 		       d->path, vv_features_format(missing, buf, sizeof(buf)));
 		d->ops->disconnect(d);
-		d->peer_retry_ms = dev_now_ms() + VV_PEER_BACKOFF_MS;
+		d->peer_retry_ms = vv_now_ms() + VV_PEER_BACKOFF_MS;
 		return VV_PEER_DOWN;
 	}
 	if (d->started) {
@@ -754,7 +745,7 @@ vv_dev_peer_poll(struct vv_dev *d)
 			VV_ERR("%s: the returning vhost-user peer refused the device setup (%s); retrying",
 			       d->path, strerror(-ret));
 			d->ops->disconnect(d);
-			d->peer_retry_ms = dev_now_ms() + VV_PEER_BACKOFF_MS;
+			d->peer_retry_ms = vv_now_ms() + VV_PEER_BACKOFF_MS;
 			return VV_PEER_DOWN;
 		}
 	}

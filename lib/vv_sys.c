@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vv_sys.h"
@@ -49,4 +50,13 @@ void
 vv_sys_set_ops(const struct vv_sys_ops *ops)
 {
 	vv_sys = ops != NULL ? ops : &vv_sys_libc;
+}
+
+uint64_t
+vv_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }

@@ -34,6 +34,15 @@ struct vv_sys_ops {
 
 extern const struct vv_sys_ops *vv_sys;
 
+/* Monotonic time for the control path's deadlines. */
+uint64_t vv_now_us(void);
+
+static inline uint64_t
+vv_now_ms(void)
+{
+	return vv_now_us() / 1000;
+}
+
 /* NULL restores the libc implementation. */
 void vv_sys_set_ops(const struct vv_sys_ops *ops);
 

@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/vhost_types.h>
@@ -346,6 +345,20 @@ vu_set_timeouts(struct vv_dev *d, int fd)
 	return 0;
 }
 
+/* Makes a connected socket the device's, with deadlines on every exchange. */
+static int
+vu_adopt(struct vv_dev *d, int fd)
+{
+	int ret = vu_set_timeouts(d, fd);
+
+	if (ret < 0) {
+		vv_sys->close(fd);
+		return ret;
+	}
+	d->fd = fd;
+	return 0;
+}
+
 /* Client side: one connect attempt, without waiting for the peer. */
 static int
 vu_connect(struct vv_dev *d, bool quiet)
@@ -379,22 +392,7 @@ vu_connect(struct vv_dev *d, bool quiet)
 			       d->path, strerror(err));
 		return -err;
 	}
-	ret = vu_set_timeouts(d, fd);
-	if (ret < 0) {
-		vv_sys->close(fd);
-		return ret;
-	}
-	d->fd = fd;
-	return 0;
-}
-
-static uint64_t
-vu_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return vu_adopt(d, fd);
 }
 
 /*
@@ -405,12 +403,12 @@ static int
 vu_accept(struct vv_dev *d, int wait_ms)
 {
 	struct pollfd pfd = { .fd = d->listen_fd, .events = POLLIN };
-	uint64_t end = vu_now_ms() + (uint64_t)wait_ms;
+	uint64_t end = vv_now_ms() + (uint64_t)wait_ms;
 	int fd, err, ret;
 
 	/* A signal must not cut the wait short. */
 	for (;;) {
-		uint64_t now = vu_now_ms();
+		uint64_t now = vv_now_ms();
 
 		ret = poll(&pfd, 1, now < end ? (int)(end - now) : 0);
 		if (ret >= 0 || errno != EINTR)
@@ -432,13 +430,7 @@ vu_accept(struct vv_dev *d, int wait_ms)
 		VV_ERR("%s: accept failed: %s", d->path, strerror(err));
 		return -err;
 	}
-	ret = vu_set_timeouts(d, fd);
-	if (ret < 0) {
-		vv_sys->close(fd);
-		return ret;
-	}
-	d->fd = fd;
-	return 0;
+	return vu_adopt(d, fd);
 }
 
 /* A socket file nobody listens on is left over from a process that died. */

@@ -581,6 +581,12 @@ run_cost() { # DIR PATH SIZE SLOT
 }
 
 # ---- main -----------------------------------------------------------------------------
+# A fresh machine has none of it yet: the same setup as the test command.
+"$SRC/devtools/install-deps.sh" || { err "installing dependencies failed"; exit 1; }
+if [ ! -e "$build/build.ninja" ]; then
+	meson setup "$build" > /dev/null || { err "meson setup $build failed"; exit 1; }
+fi
+ninja -C "$build" > /dev/null || { err "ninja -C $build failed"; exit 1; }
 command -v "$TESTPMD" > /dev/null || { err "$TESTPMD not found (apt-get install dpdk)"; exit 1; }
 command -v python3 > /dev/null || { err "python3 not found"; exit 1; }
 command -v script > /dev/null || { err "script(1) not found (util-linux)"; exit 1; }
