@@ -234,6 +234,42 @@ vv_split_used_skip(struct vv_split_ring *r)
 	r->used_idx++;
 }
 
+/* Consumes an entry the caller found invalid; counted in bad_used. */
+static inline void
+vv_split_used_reject(struct vv_split_ring *r)
+{
+	r->used_idx++;
+	r->bad_used++;
+}
+
+/*
+ * IN_ORDER: one used entry naming `last` completes every chain made
+ * available up to it, and the device moves the used index on by their
+ * number, writing its next entry that far ahead (virtio 1.1, 2.6.9).
+ * Returns that number, or -1 when `last` is not in flight.
+ */
+static inline int
+vv_split_inorder_batch(const struct vv_split_ring *r, uint16_t last)
+{
+	uint16_t slot = r->inorder_slot;
+	int n = 0;
+
+	while (slot != r->avail_idx) {
+		n++;
+		if (r->slot_head[slot & r->mask] == last)
+			return n;
+		slot++;
+	}
+	return -1;
+}
+
+/* Moves past the used entries of a batch of n (vv_split_inorder_batch). */
+static inline void
+vv_split_used_advance(struct vv_split_ring *r, uint16_t n)
+{
+	r->used_idx += n;
+}
+
 /* Head named by the used entry `ahead` places on, unchecked: a prefetch hint. */
 static inline uint32_t
 vv_split_used_hint(const struct vv_split_ring *r, uint16_t ahead)

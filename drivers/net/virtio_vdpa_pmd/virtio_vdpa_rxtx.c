@@ -299,6 +299,40 @@ txq_free(const struct virtio_vdpa_txq *q, struct rte_mbuf **done,
 		rte_mempool_put_bulk(done[0]->pool, (void **)done, k);
 }
 
+/*
+ * IN_ORDER completions come as one used entry per batch: its id names the
+ * batch's last chain, and the used index moves on by the batch's size.
+ * Returns the used entries consumed, 0 when the device has not yet
+ * published the whole batch it names.
+ */
+static inline uint16_t
+txq_complete_inorder(struct virtio_vdpa_txq *q, uint16_t pending,
+		     struct rte_mbuf **done, unsigned int *nb_done)
+{
+	struct vv_split_ring *r = &q->ring;
+	bool last = false;
+	uint32_t len;
+	int id, n, h;
+
+	id = vv_split_used_peek(r, &len);
+	n = id < 0 ? -1 : vv_split_inorder_batch(r, (uint16_t)id);
+	if (unlikely(n < 0)) {
+		vv_split_used_reject(r);
+		return 1;
+	}
+	if (unlikely(n > pending))
+		return 0;
+	while ((h = vv_split_inorder_next(r, (uint16_t)id, &last)) >= 0) {
+		txq_complete(q, (uint16_t)h, done, nb_done);
+		if (*nb_done == VV_TX_FREE_BATCH) {
+			txq_free(q, done, *nb_done);
+			*nb_done = 0;
+		}
+	}
+	vv_split_used_advance(r, (uint16_t)n);
+	return (uint16_t)n;
+}
+
 static void
 txq_reclaim(struct virtio_vdpa_txq *q)
 {
@@ -307,27 +341,22 @@ txq_reclaim(struct virtio_vdpa_txq *q)
 	struct rte_mbuf *done[VV_TX_FREE_BATCH];
 	unsigned int nb_done = 0;
 
-	while (pending-- > 0) {
-		uint32_t len;
-		int id = vv_split_used_pop(r, &len);
-
-		/* Counted in bad_used; the entry is ignored. */
-		if (unlikely(id < 0))
-			continue;
+	while (pending > 0) {
 		if (r->in_order) {
-			bool last = false;
-			int h;
+			uint16_t n = txq_complete_inorder(q, pending, done,
+							  &nb_done);
 
-			while ((h = vv_split_inorder_next(r, (uint16_t)id,
-							  &last)) >= 0) {
-				txq_complete(q, (uint16_t)h, done, &nb_done);
-				if (nb_done == VV_TX_FREE_BATCH) {
-					txq_free(q, done, nb_done);
-					nb_done = 0;
-				}
-			}
+			if (n == 0)
+				break;
+			pending -= n;
 		} else {
-			txq_complete(q, (uint16_t)id, done, &nb_done);
+			uint32_t len;
+			int id = vv_split_used_pop(r, &len);
+
+			pending--;
+			/* Counted in bad_used; the entry is ignored. */
+			if (likely(id >= 0))
+				txq_complete(q, (uint16_t)id, done, &nb_done);
 		}
 		if (nb_done >= VV_TX_FREE_BATCH - 1) {
 			txq_free(q, done, nb_done);
