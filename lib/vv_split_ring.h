@@ -263,6 +263,14 @@ vv_split_inorder_batch(const struct vv_split_ring *r, uint16_t last)
 	return -1;
 }
 
+/* True when `head` is the oldest chain not yet completed (a batch of one). */
+static inline bool
+vv_split_inorder_is_next(const struct vv_split_ring *r, uint16_t head)
+{
+	return r->inorder_slot != r->avail_idx &&
+		r->slot_head[r->inorder_slot & r->mask] == head;
+}
+
 /* Moves past the used entries of a batch of n (vv_split_inorder_batch). */
 static inline void
 vv_split_used_advance(struct vv_split_ring *r, uint16_t n)

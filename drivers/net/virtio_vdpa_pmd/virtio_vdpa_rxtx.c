@@ -315,6 +315,13 @@ txq_complete_inorder(struct virtio_vdpa_txq *q, uint16_t pending,
 	int id, n, h;
 
 	id = vv_split_used_peek(r, &len);
+	/* A batch of one, as DPDK's vhost completes: no count to make. */
+	if (likely(id >= 0 && vv_split_inorder_is_next(r, (uint16_t)id))) {
+		vv_split_inorder_next(r, (uint16_t)id, &last);
+		txq_complete(q, (uint16_t)id, done, nb_done);
+		vv_split_used_skip(r);
+		return 1;
+	}
 	n = id < 0 ? -1 : vv_split_inorder_batch(r, (uint16_t)id);
 	if (unlikely(n < 0)) {
 		vv_split_used_reject(r);
