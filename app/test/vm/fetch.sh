@@ -84,7 +84,7 @@ fetch_kernel() {
 		*.xz) xz -dc "$f" > "$tmp/out/modules/$m.ko" ;;
 		*) cp "$f" "$tmp/out/modules/$m.ko" ;;
 		esac
-		# The guest's insmod order (mkinitrd.sh copies it).
+		# The guest's insmod order (assemble-guest.sh copies it).
 		echo "$m" >> "$tmp/out/modules/order"
 	done
 	echo "$kver" > "$tmp/out/.complete"

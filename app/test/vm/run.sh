@@ -59,7 +59,7 @@ case $timeout_s in ''|*[!0-9]*) die "--timeout wants seconds, got '$timeout_s'" 
 command -v qemu-system-x86_64 >/dev/null ||
 	die "qemu-system-x86_64 missing; run devtools/install-deps.sh"
 "$HERE/fetch.sh" || die "fetch.sh failed (see above)"
-initrd=$("$HERE/mkinitrd.sh") || die "mkinitrd.sh failed (see above)"
+initrd=$("$HERE/assemble-guest.sh") || die "assemble-guest.sh failed (see above)"
 CACHE=$(cd "$CACHE" && pwd -P)
 VM="$CACHE/vm"
 

@@ -13,7 +13,7 @@ OUT="$VM/initrd.cpio"
 BUSYBOX=/bin/busybox
 
 die() {
-	echo "mkinitrd.sh: $*" >&2
+	echo "assemble-guest.sh: $*" >&2
 	exit 1
 }
 
