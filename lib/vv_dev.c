@@ -733,7 +733,7 @@ vv_dev_peer_poll(struct vv_dev *d)
 	if (missing != 0) {
 		char buf[256];
 
-		VV_ERR("%s: the returning vhost-user peer lacks features in use (%s); restart the port to negotiate again",
+		VV_ERR("%s: the returning vhost-user peer lacks features in use (%s); close the port and probe it again to negotiate with it",
 		       d->path, vv_features_format(missing, buf, sizeof(buf)));
 		d->ops->disconnect(d);
 		d->peer_retry_ms = vv_now_ms() + VV_PEER_BACKOFF_MS;

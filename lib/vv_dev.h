@@ -5,7 +5,7 @@
 /*
  * The control path of one virtio-net device behind a vhost backend: open and
  * identify it, negotiate, map memory, bring the vrings up and take them down.
- * Backend-neutral; the backend (vhost-vdpa today) sits behind ops.
+ * Backend-neutral: vhost-vdpa and vhost-user sit behind ops.
  */
 
 #include <stdbool.h>

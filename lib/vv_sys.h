@@ -18,7 +18,7 @@ struct vv_sys_ops {
 	ssize_t (*write)(int fd, const void *buf, size_t len);
 	int (*stat)(const char *path, struct stat *st);
 	int (*eventfd)(unsigned int initval, int flags);
-	/* vhost-user. A table without these gets -ENOSYS from the backend. */
+	/* The vhost-user backend's socket calls. */
 	int (*socket)(int domain, int type, int protocol);
 	int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
 	int (*setsockopt)(int fd, int level, int name, const void *val,

@@ -32,6 +32,7 @@
 
 #include "vv_dev.h"
 #include "vv_log.h"
+#include "log_capture.h"
 #include "vv_sys.h"
 
 #define NODE "/dev/vhost-vdpa-0"
@@ -682,67 +683,6 @@ static const struct vv_sys_ops fake_ops = {
 	.socket = fake_socket,
 	.connect = fake_connect,
 };
-
-/* ---------------------------------------------------------------------- */
-/* Log capture                                                             */
-
-static char log_text[1 << 16];
-static size_t log_len;
-static unsigned int log_errors;
-
-static void
-capture(enum vv_log_level level, const char *msg)
-{
-	int n;
-
-	if (level == VV_LOG_ERR)
-		log_errors++;
-	/* A polling loop logs thousands of debug lines; keep room for errors. */
-	if (level == VV_LOG_DEBUG && log_len > sizeof(log_text) / 2)
-		return;
-	n = snprintf(log_text + log_len, sizeof(log_text) - log_len,
-			 "%d:%s\n", (int)level, msg);
-
-	if (n > 0)
-		log_len += (size_t)n;
-	if (log_len >= sizeof(log_text))
-		log_len = sizeof(log_text) - 1;
-}
-
-static void
-log_reset(void)
-{
-	log_text[0] = '\0';
-	log_len = 0;
-	log_errors = 0;
-}
-
-/* An error-level line containing needle. */
-static bool
-log_error_has(const char *needle)
-{
-	const char *p = log_text;
-
-	while ((p = strstr(p, "1:")) != NULL) {
-		const char *eol = strchr(p, '\n');
-		size_t n = eol ? (size_t)(eol - p) : strlen(p);
-		char line[1024];
-
-		if (p == log_text || p[-1] == '\n') {
-			snprintf(line, sizeof(line), "%.*s", (int)n, p);
-			if (strstr(line, needle) != NULL)
-				return true;
-		}
-		p += 2;
-	}
-	return false;
-}
-
-#define assert_logged(needle) do { \
-	if (!log_error_has(needle)) \
-		fail_msg("no error logged with \"%s\"; log:\n%s", needle, \
-			 log_text); \
-} while (0)
 
 /* ---------------------------------------------------------------------- */
 /* Fixture                                                                 */

@@ -42,6 +42,7 @@
 
 #include "vv_dev.h"
 #include "vv_log.h"
+#include "log_capture.h"
 #include "vv_sys.h"
 
 /* ---------------------------------------------------------------------- */
@@ -644,70 +645,6 @@ fake_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	return 0;
 }
-
-/* ---------------------------------------------------------------------- */
-/* Log capture                                                            */
-
-static char log_text[1 << 16];
-static size_t log_len;
-static unsigned int log_errors;
-
-static void
-capture(enum vv_log_level level, const char *msg)
-{
-	int n;
-
-	if (level == VV_LOG_ERR)
-		log_errors++;
-	if (level == VV_LOG_DEBUG)
-		return;		/* one line per message: noise here */
-	n = snprintf(log_text + log_len, sizeof(log_text) - log_len,
-		     "%d:%s\n", (int)level, msg);
-	if (n > 0)
-		log_len += (size_t)n;
-	if (log_len >= sizeof(log_text))
-		log_len = sizeof(log_text) - 1;
-}
-
-static void
-log_reset(void)
-{
-	log_text[0] = '\0';
-	log_len = 0;
-	log_errors = 0;
-}
-
-/* A line of the given level containing needle. */
-static bool
-log_has(enum vv_log_level level, const char *needle)
-{
-	char prefix[8];
-	const char *p = log_text;
-
-	snprintf(prefix, sizeof(prefix), "%d:", (int)level);
-	while ((p = strstr(p, prefix)) != NULL) {
-		const char *eol = strchr(p, '\n');
-		size_t n = eol ? (size_t)(eol - p) : strlen(p);
-		char line[1024];
-
-		if (p == log_text || p[-1] == '\n') {
-			snprintf(line, sizeof(line), "%.*s", (int)n, p);
-			if (strstr(line, needle) != NULL)
-				return true;
-		}
-		p += 2;
-	}
-	return false;
-}
-
-#define assert_logged_at(level, what, needle) do { \
-	if (!log_has(level, needle)) \
-		fail_msg("no %s logged with \"%s\"; log:\n%s", what, needle, \
-			 log_text); \
-} while (0)
-#define assert_logged(needle) assert_logged_at(VV_LOG_ERR, "error", needle)
-#define assert_warned(needle) \
-	assert_logged_at(VV_LOG_WARNING, "warning", needle)
 
 /* ---------------------------------------------------------------------- */
 /* Fixture and helpers                                                    */
@@ -1644,6 +1581,40 @@ test_hung_peer_backs_off(void **state)
 	assert_fds(fds);
 }
 
+/* A returning peer without a feature in use cannot take the rings back. */
+static void
+test_peer_returns_lacking_features(void **state)
+{
+	unsigned int fds, n;
+
+	(void)state;
+	shm_create();
+	rings_in_shm();
+	fds = count_fds();
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_true(dev.features & VV_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	assert_int_equal(vv_dev_mem_add_fd(&dev, (uintptr_t)shm.base, SHM_LEN,
+					   shm.fd, 0), 0);
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	peer_hangup(&peers[0]);
+	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_LOST);
+
+	peer_cfg.features &= ~VV_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
+	assert_logged("lacks features in use (MRG_RXBUF)");
+	assert_logged("probe it again");
+	assert_false(vv_dev_link_up(&dev));
+	/* Refused, it is not asked again at once. */
+	n = npeers;
+	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
+	assert_int_equal(npeers, n);
+
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	vv_dev_close(&dev);
+	peer_hangup_all();
+	assert_fds(fds);
+}
+
 /* With the peer away, start still refuses a table that can never be sent. */
 static void
 test_start_while_away_checks_table(void **state)
@@ -1827,6 +1798,7 @@ main(void)
 		T(test_server_stale_and_busy_socket),
 		T(test_server_peer_returns),
 		T(test_hung_peer_backs_off),
+		T(test_peer_returns_lacking_features),
 		T(test_start_while_away_checks_table),
 	};
 #undef T

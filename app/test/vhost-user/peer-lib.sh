@@ -48,13 +48,7 @@ vduse_device_stop() {
 }
 
 vv_cleanup() {
-	for _p in $(cat "$VV_TMP/pids" 2>/dev/null); do
-		for _c in $(cat /proc/$_p/task/*/children 2>/dev/null) $_p; do
-			kill -KILL "$_c" 2>/dev/null || true
-		done
-	done
-	: > "$VV_TMP/pids"
-	exec 7>&- 8>&-
+	_vv_kill_started
 	rm -f "$VV_PEER_SOCK"
 	rm -rf /var/run/dpdk/vvdev* /var/run/dpdk/vvdrv* /dev/hugepages/vvdev* /dev/hugepages/vvdrv*
 	return 0

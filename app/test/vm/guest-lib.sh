@@ -347,12 +347,9 @@ fd = os.open("/dev/vduse/control", os.O_RDWR)
 fcntl.ioctl(fd, 0x41008103, sys.argv[1].encode().ljust(256, b"\0"))' "$1"
 }
 
-vv_cleanup() {
-	# Without its process, each message of a VDUSE device (a driver's reset
-	# at close, vdpa dev del) waits out msg_timeout, 30 s by default, before
-	# the kernel gives up. Shorten it before killing anything.
-	_cl=/sys/class/vduse/$VV_VDUSE_NAME
-	[ -w "$_cl/msg_timeout" ] && echo 1 > "$_cl/msg_timeout"
+# Kills every process this lib started, and their children, and closes
+# the sessions' fifos.
+_vv_kill_started() {
 	for _p in $(cat "$VV_TMP/pids" 2>/dev/null); do
 		for _c in $(cat /proc/$_p/task/*/children 2>/dev/null) $_p; do
 			kill -KILL "$_c" 2>/dev/null || true
@@ -360,6 +357,15 @@ vv_cleanup() {
 	done
 	: > "$VV_TMP/pids"
 	exec 7>&- 8>&-
+}
+
+vv_cleanup() {
+	# Without its process, each message of a VDUSE device (a driver's reset
+	# at close, vdpa dev del) waits out msg_timeout, 30 s by default, before
+	# the kernel gives up. Shorten it before killing anything.
+	_cl=/sys/class/vduse/$VV_VDUSE_NAME
+	[ -w "$_cl/msg_timeout" ] && echo 1 > "$_cl/msg_timeout"
+	_vv_kill_started
 	if [ -e "/sys/bus/vdpa/devices/$VV_VDUSE_NAME" ]; then
 		timeout 60 vdpa dev del "$VV_VDUSE_NAME" 2>/dev/null || true
 	fi
