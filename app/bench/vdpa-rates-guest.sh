@@ -6,7 +6,7 @@
 #   tx: driver txonly -> device rxonly (packets the device received)
 #   rx: device txonly -> driver rxonly (packets the driver received)
 set -u
-. "$VV_SRC/app/test/vm/guest-lib.sh"
+. "$VV_SRC/app/test/lib/test-lib.sh"
 
 REPS=${VV_REPS:-5}
 SECS=${VV_SECS:-3}
@@ -15,24 +15,24 @@ out="$VV_WORK/rates.txt"
 
 measure() { # CASE
 	if [ "$1" = tx ]; then
-		vduse_device_start rxonly || return 1
+		device_start rxonly || return 1
 		driver_start "$(vv_vdev)" --forward-mode=txonly || return 1
-		vduse_device_cmd start 'forwarding' || return 1
+		device_cmd start 'forwarding' || return 1
 		driver_cmd start 'forwarding' || return 1
 	else
-		vduse_device_start txonly || return 1
+		device_start txonly || return 1
 		driver_start "$(vv_vdev)" --forward-mode=rxonly || return 1
 		driver_cmd start 'forwarding' || return 1
-		vduse_device_cmd start 'forwarding' || return 1
+		device_cmd start 'forwarding' || return 1
 	fi
 	# Warm-up, then a counted window between two stats snapshots.
 	sleep 1
 	if [ "$1" = tx ]; then
-		vduse_device_cmd "show port stats 0" 'RX-packets' 10 || return 1
+		device_cmd "show port stats 0" 'RX-packets' 10 || return 1
 		_tp_parse_stats dev A
 		t0=$(vv_now)
 		sleep "$SECS"
-		vduse_device_cmd "show port stats 0" 'RX-packets' 10 || return 1
+		device_cmd "show port stats 0" 'RX-packets' 10 || return 1
 		t1=$(vv_now)
 		_tp_parse_stats dev B
 		n=$((B_RX - A_RX))
@@ -47,7 +47,7 @@ measure() { # CASE
 		n=$((B_RX - A_RX))
 	fi
 	driver_stop || true
-	vduse_device_stop || true
+	device_stop || true
 	echo "$1 $VV_DRIVER $rep $n $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >> "$out"
 }
 

@@ -6,7 +6,7 @@
 # Prints PASS/FAIL for NAME.VV_DRIVER and returns non-zero on failure.
 # VV_CHECK_DURING, if set, is a command run in the background alongside;
 # VV_CHECK_DEVARGS, extra devargs for the driver under test.
-. "$(dirname "$0")/../vm/guest-lib.sh"
+. "$(dirname "$0")/../lib/test-lib.sh"
 
 # A sanitizer build's settings reach the guest as VV_* variables.
 [ -z "${VV_ASAN_OPTIONS:-}" ] || export ASAN_OPTIONS="$VV_ASAN_OPTIONS"
@@ -29,8 +29,8 @@ vv_check_case() {
 _vv_check_run() {
 	[ -x "$_vc_check" ] || { R="$_vc_check not built"; return 1; }
 	# shellcheck disable=SC2086
-	vduse_device_start "$_vc_mode" $_vc_devargs || { R="device did not start"; return 1; }
-	vduse_device_cmd start 'forwarding' || { R="device start failed"; return 1; }
+	device_start "$_vc_mode" $_vc_devargs || { R="device did not start"; return 1; }
+	device_cmd start 'forwarding' || { R="device start failed"; return 1; }
 	_vc_eal=$(_vv_driver_eal) || { R="driver EAL options"; return 1; }
 	# Our control path logs every ioctl at debug: a failure's log says why.
 	[ "$VV_DRIVER" != ours ] ||
@@ -43,7 +43,7 @@ _vv_check_run() {
 		> "$_vc_log" 2>&1 && _vc_rc=0 || _vc_rc=$?
 	grep -E '^(probe-to-link-up|port|stop|received|port stats|hotplug|vanish|exchange): ' "$_vc_log" |
 		tail -n 4 | sed 's/^/  /'
-	vduse_device_stop || true
+	device_stop || true
 	if [ $_vc_rc != 0 ] || ! grep -q '^PASS ' "$_vc_log"; then
 		R="vv_check exited $_vc_rc: $(grep -E '^FAIL' "$_vc_log" | head -n1)"
 		return 1

@@ -5,7 +5,7 @@
 # "DONE TEST.DRIVER RC SECONDS" line per test, for the host to count.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../vm/guest-lib.sh"
+. "$HERE/../lib/test-lib.sh"
 
 results="$VV_WORK/results.txt"
 : > "$results"

@@ -6,7 +6,7 @@
 # Last, the device must still work for a well-formed driver.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../vm/guest-lib.sh"
+. "$HERE/../lib/test-lib.sh"
 
 # ---- what our driver must say (grep -iE), one place to adjust -------------
 OURS_MSG_UNKNOWN_KEY='bogus_key'
@@ -57,7 +57,7 @@ expect_refusal() {
 	fi
 }
 
-if ! vduse_device_start rxonly; then
+if ! device_start rxonly; then
 	vv_fail "$T.device.$VV_DRIVER" "device did not start"
 	vv_cleanup
 	exit 1
@@ -93,7 +93,7 @@ else
 	vv_fail "$name" "a well-formed driver no longer comes up"
 	failed=$((failed + 1))
 fi
-vduse_device_stop || {
+device_stop || {
 	vv_fail "$T.device_teardown.$VV_DRIVER" "device teardown failed (rc=$DEV_RC)"
 	failed=$((failed + 1))
 }

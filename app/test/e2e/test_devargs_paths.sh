@@ -5,6 +5,7 @@
 #   nomrg:     mrg_rxbuf=0 (one mbuf per frame, frames up to 1514 B)
 #   noinorder: in_order=0 (out-of-order Tx completion path, 60..9000 B)
 #   ring1024:  queue_size=1024, mac=..., speed=25000 (reported as given)
+# vv-kinds: vduse
 set -eu
 . "$(dirname "$0")/check-lib.sh"
 

@@ -3,6 +3,7 @@
 # process is killed a second into a run that receives (device txonly) and
 # transmits; the driver's stop and close must still finish cleanly and
 # every mbuf must return to the pool.
+# vv-kinds: vduse
 set -eu
 . "$(dirname "$0")/check-lib.sh"
 # A dead VDUSE device answers nothing; the kernel gives up after

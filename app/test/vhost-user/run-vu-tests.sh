@@ -3,7 +3,7 @@
 # 22.11's own vhost library (Debian's dpdk-testpmd with a net_vhost port),
 # the driver under test ours or DPDK's net_virtio_user as the reference.
 # The e2e scripts written for the VDUSE device run unchanged here through
-# peer-lib.sh; the tests in this folder cover what only vhost-user has
+# app/test/lib/device-vhost_user.sh; the tests in this folder cover what only vhost-user has
 # (reconnect, server mode, socket paths). Prints "N passed, N failed" last.
 #
 # Usage: run-vu-tests.sh [--driver ours|ref|both] [--build-dir DIR]
@@ -72,7 +72,8 @@ mkdir -p "$work"
 summary="$work/summary.txt"
 : > "$summary"
 
-export VV_DEVICE_LIB="$HERE/peer-lib.sh"
+export VV_DEVICE=vhost_user
+export VV_SRC="$(cd "$HERE/../../.." && pwd)"
 export VV_BUILD_DIR="$build_dir"
 export VV_PLUGIN="${VV_PLUGIN:-$build_dir/drivers/librte_net_virtio_vdpa.so}"
 export VV_TMP="$work/tmp"
@@ -104,7 +105,7 @@ for drv in $drivers; do
 	done
 done
 # Whatever a timed-out test left running must not outlive the run.
-VV_OUT="$work/logs" sh -c '. "$1"; vv_cleanup' sh "$HERE/../vm/guest-lib.sh" || true
+VV_OUT="$work/logs" sh -c '. "$1"; vv_cleanup' sh "$HERE/../lib/test-lib.sh" || true
 
 passed=$(grep -c '^PASS ' "$summary" || true)
 failed=$(grep -c '^FAIL ' "$summary" || true)

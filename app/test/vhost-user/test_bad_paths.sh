@@ -5,7 +5,7 @@
 # exist is an error, never taken for a socket.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../vm/guest-lib.sh"
+. "$HERE/../lib/test-lib.sh"
 
 T=bad_paths
 failed=0
@@ -57,14 +57,14 @@ expect_refusal server_bad_value 'invalid server=2' \
 	"$(vv_vdev "$dir/x.sock" server=2)"
 
 # A listening switch's socket is never taken over by server=1.
-if vduse_device_start io; then
+if device_start io; then
 	expect_refusal server_on_live_socket 'another process listens' \
 		"$(vv_vdev "$VV_PEER_SOCK" server=1)"
 	[ -S "$VV_PEER_SOCK" ] || {
 		vv_fail "$T.live_socket_kept.$VV_DRIVER" "the peer's socket was removed"
 		failed=$((failed + 1))
 	}
-	vduse_device_stop || true
+	device_stop || true
 else
 	vv_fail "$T.server_on_live_socket.$VV_DRIVER" "peer did not start"
 	failed=$((failed + 1))

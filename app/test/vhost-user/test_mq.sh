@@ -5,7 +5,7 @@
 # must have carried traffic.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../vm/guest-lib.sh"
+. "$HERE/../lib/test-lib.sh"
 
 SECS=${VV_TRAFFIC_SECS:-2}
 T=mq
@@ -23,27 +23,27 @@ busy_rx_queues() { # S
 
 run_case() { # SENDER_MODE RECEIVER_MODE DIRECTION
 	# shellcheck disable=SC2086
-	vduse_device_start "$1" $Q || { R="peer did not start"; return 1; }
+	device_start "$1" $Q || { R="peer did not start"; return 1; }
 	# shellcheck disable=SC2086
 	driver_start "$(vv_vdev "" queues=2)" --forward-mode="$2" $Q ||
 		{ R="driver did not start"; return 1; }
 	driver_link_up || { R="driver port 0 link is not up"; return 1; }
 	if [ "$3" = drv_to_dev ]; then
-		vduse_device_cmd start 'forwarding' || { R="peer start failed"; return 1; }
+		device_cmd start 'forwarding' || { R="peer start failed"; return 1; }
 		driver_cmd start 'forwarding' || { R="driver start failed"; return 1; }
 		sleep "$SECS"
 		STOP_MARK=$(_tp_lines drv)
 		driver_stats || { R="cannot stop the driver"; return 1; }
 		sleep 1
 		STOP_MARK=$(_tp_lines dev)
-		vduse_device_stats || { R="cannot stop the peer"; return 1; }
+		device_stats || { R="cannot stop the peer"; return 1; }
 		busy=$(busy_rx_queues dev)
 		sent=$DRV_TX recv=$DEV_RX
 	else
 		driver_cmd start 'forwarding' || { R="driver start failed"; return 1; }
-		vduse_device_cmd start 'forwarding' || { R="peer start failed"; return 1; }
+		device_cmd start 'forwarding' || { R="peer start failed"; return 1; }
 		sleep "$SECS"
-		vduse_device_stats || { R="cannot stop the peer"; return 1; }
+		device_stats || { R="cannot stop the peer"; return 1; }
 		sleep 1
 		STOP_MARK=$(_tp_lines drv)
 		driver_stats || { R="cannot stop the driver"; return 1; }
@@ -51,7 +51,7 @@ run_case() { # SENDER_MODE RECEIVER_MODE DIRECTION
 		sent=$DEV_TX recv=$DRV_RX
 	fi
 	driver_stop || { R="driver testpmd did not exit cleanly (rc=$DRV_RC)"; return 1; }
-	vduse_device_stop || { R="peer teardown failed"; return 1; }
+	device_stop || { R="peer teardown failed"; return 1; }
 	if [ -z "$sent" ] || [ -z "$recv" ] || [ "$sent" -eq 0 ]; then
 		R="no traffic: sent='$sent' received='$recv'"
 		return 1

@@ -6,7 +6,7 @@
 # the peer is the client and our port listens (server=1).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../vm/guest-lib.sh"
+. "$HERE/../lib/test-lib.sh"
 
 T=reconnect${VV_PEER_CLIENT:+_server}
 name="$T.$VV_DRIVER"
@@ -22,8 +22,8 @@ fail() {
 }
 
 [ -x "$check" ] || fail "$check not built"
-vduse_device_start io || fail "peer did not start"
-vduse_device_cmd start 'forwarding' || fail "peer forwarding did not start"
+device_start io || fail "peer did not start"
+device_cmd start 'forwarding' || fail "peer forwarding did not start"
 eal=$(_vv_driver_eal) || fail "driver EAL options"
 # shellcheck disable=SC2086
 timeout -k 5 120 "$check" -l 0 --no-pci --file-prefix vvdrvchk $eal \
@@ -42,10 +42,10 @@ sleep 2
 vv_log "starting the peer again"
 # Forwarding from the first moment, so frames held over the outage come
 # back before vv_check's exchange after the return begins.
-vduse_device_start io --auto-start || fail "peer did not start again"
+device_start io --auto-start || fail "peer did not start again"
 wait $chk && rc=0 || rc=$?
 grep -E '^(reconnect|exchange): ' "$log" | sed 's/^/  /'
-vduse_device_stop || true
+device_stop || true
 if [ $rc != 0 ] || ! grep -q '^PASS ' "$log"; then
 	fail "vv_check exited $rc: $(grep -E '^FAIL' "$log" | head -n1)"
 fi

@@ -3,23 +3,30 @@
 #  - Debian's 6.12 kernel (the host's 6.1 has no vDPA), its vmlinuz and the
 #    vDPA/VDUSE/9p modules;
 #  - Debian trixie's DPDK 24.11 (VDUSE support needs >= 23.07) as the device
-#    side, unpacked into its own root so it never touches the host.
+#    side, unpacked into its own root so it never touches the host;
+#  - vp_vdpa.ko, which Debian does not build: compiled out of tree from the
+#    linux-source and linux-headers packages of the kernel's own version,
+#    with the test-only patches in vp_vdpa/ (each says why).
 # Everything lands in the cache; a stamp makes a second run instant.
 # Usage: fetch.sh [--refresh]   (--refresh: fetch again, e.g. for a newer kernel)
 set -eu
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${VIRTIO_VDPA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virtio-vdpa-pmd}
 VM="$CACHE/vm"
-# Versioned: a cache laid out by an older fetch.sh is completed, not trusted.
-STAMP="$VM/.fetch-complete-v2"
+# Keyed by this script and the patches: a cache laid out by another version
+# of them is completed, not trusted.
+STAMP="$VM/.fetch-complete"
+STAMP_KEY=$(cat "$0" "$HERE"/vp_vdpa/*.patch | sha256sum | cut -c1-16)
 # Modules in load order (each after its dependencies). netfs and 9p* carry the
 # shares that bring host binaries and results in and out of the guest.
 MODULES="irqbypass vhost_iotlb vhost vdpa vduse vhost_vdpa netfs 9pnet 9pnet_virtio 9p"
 # Device side: testpmd (in trixie's dpdk-dev) and the plugins it needs for
-# --no-pci --vdev net_vhost0 (run with -d <root>/plugins). libgcc-s1 is
-# dlopened by glibc at thread exit.
-DPDK24_PKGS="dpdk-dev librte-net-vhost25 librte-bus-vdev25 librte-mempool-ring25 libgcc-s1"
-DPDK24_PLUGINS="librte_net_vhost librte_bus_vdev librte_mempool_ring"
+# --no-pci --vdev net_vhost0 (the VDUSE device) and net_virtio_user0 (the
+# traffic peer on a vp_vdpa function), run with -d <root>/plugins.
+# libgcc-s1 is dlopened by glibc at thread exit.
+DPDK24_PKGS="dpdk-dev librte-net-vhost25 librte-net-virtio25 librte-bus-vdev25 librte-mempool-ring25 libgcc-s1"
+DPDK24_PLUGINS="librte_net_vhost librte_net_virtio librte_bus_vdev librte_mempool_ring"
 ARCH_LIBDIR=usr/lib/x86_64-linux-gnu
 
 die() {
@@ -28,10 +35,10 @@ die() {
 }
 log() { echo "fetch.sh: $*" >&2; }
 
-[ "${1:-}" = --refresh ] && rm -f "$STAMP" "$VM/dpdk24-root/.complete"
-[ -e "$STAMP" ] && exit 0
+[ "${1:-}" = --refresh ] && rm -f "$STAMP" "$VM/dpdk24-root/.complete" "$VM/vp_vdpa/.complete"
+[ "$(head -n1 "$STAMP" 2>/dev/null)" = "$STAMP_KEY" ] && exit 0
 
-for t in apt-get apt-cache dpkg-deb readelf xz flock; do
+for t in apt-get apt-cache dpkg-deb readelf xz flock make gcc patch tar; do
 	command -v $t >/dev/null 2>&1 ||
 		die "'$t' is missing; run devtools/install-deps.sh"
 done
@@ -39,7 +46,8 @@ done
 mkdir -p "$VM"
 exec 9>"$VM/.fetch.lock"
 flock 9
-[ -e "$STAMP" ] && exit 0 # another run finished it while we waited
+# Another run may have finished it while we waited.
+[ "$(head -n1 "$STAMP" 2>/dev/null)" = "$STAMP_KEY" ] && exit 0
 
 # Private apt state: the host's lists, status and caches stay as they are.
 APT_DIR="$VM/apt"
@@ -88,8 +96,67 @@ fetch_kernel() {
 		echo "$m" >> "$tmp/out/modules/order"
 	done
 	echo "$kver" > "$tmp/out/.complete"
+	pkg_version "$pkg" > "$tmp/out/.pkgversion"
 	mv "$tmp/out" "$kdir"
 	rm -rf "$tmp"
+}
+
+# The Debian version of a package (e.g. 6.12.117-1~deb12u1), newest first.
+pkg_version() {
+	apt-cache $APT_PRIV show "$1" 2>/dev/null | sed -n 's/^Version: //p' |
+		sort -V | tail -n1
+}
+
+# ---- vp_vdpa.ko ----------------------------------------------------------------
+# Debian's kernel has CONFIG_VP_VDPA off, but everything it needs on. The
+# module is built from the source of the very version the VM boots, against
+# that version's headers; an unsigned module loads (no MODULE_SIG_FORCE).
+fetch_vp_vdpa() {
+	kver=$(cat "$VM/kernel/.complete")
+	out="$VM/vp_vdpa"
+	patches=$(ls "$HERE"/vp_vdpa/*.patch 2>/dev/null | sort)
+	want="$kver $(cat $patches /dev/null | sha256sum | cut -c1-16)"
+	[ -e "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$want" ] &&
+		[ -e "$out/vp_vdpa.ko" ] && return 0
+	pver=$(cat "$VM/kernel/.pkgversion" 2>/dev/null || true)
+	[ -n "$pver" ] || pver=$(pkg_version "linux-image-$kver-unsigned")
+	[ -n "$pver" ] ||
+		die "cannot tell the package version of linux-image-$kver-unsigned; run 'apt-get update', or fetch.sh --refresh for a kernel the mirror still has"
+	kbase=${kver%-amd64}
+	src_pkg=linux-source-$(echo "$kver" | cut -d. -f1,2)
+	tmp="$VM/vp_vdpa.tmp"
+	rm -rf "$tmp"
+	mkdir -p "$tmp/deb" "$tmp/root" "$tmp/mod"
+	log "downloading linux-source and headers $pver for vp_vdpa.ko"
+	(cd "$tmp/deb" && apt-get $APT_PRIV download -q "$src_pkg=$pver" \
+		"linux-headers-$kver=$pver" "linux-headers-$kbase-common=$pver" \
+		"linux-kbuild-$kbase=$pver" > "$tmp/download.log" 2>&1) ||
+		die "apt-get download of $src_pkg, linux-headers-$kver and linux-kbuild-$kbase at $pver failed: $(tail -n2 "$tmp/download.log")"
+	for d in "$tmp"/deb/*.deb; do dpkg-deb -x "$d" "$tmp/root"; done
+	hdr="$tmp/root/usr/src/linux-headers-$kver"
+	# The arch headers include the common ones by their installed path.
+	sed -i "s#^include /usr/src/#include $tmp/root/usr/src/#" "$hdr/Makefile"
+	tar -xJf "$tmp/root/usr/src/$src_pkg.tar.xz" -C "$tmp" \
+		"$src_pkg/drivers/vdpa/virtio_pci/vp_vdpa.c" ||
+		die "vp_vdpa.c is missing from $src_pkg $pver"
+	mkdir -p "$tmp/tree/drivers/vdpa/virtio_pci"
+	cp "$tmp/$src_pkg/drivers/vdpa/virtio_pci/vp_vdpa.c" "$tmp/tree/drivers/vdpa/virtio_pci/"
+	for p in $patches; do
+		(cd "$tmp/tree" && patch -p1 -s < "$p") ||
+			die "patch $(basename "$p") does not apply to vp_vdpa.c of $pver"
+	done
+	cp "$tmp/tree/drivers/vdpa/virtio_pci/vp_vdpa.c" "$tmp/mod/"
+	echo 'obj-m := vp_vdpa.o' > "$tmp/mod/Kbuild"
+	# pahole is not needed: no BTF for an out-of-tree test module.
+	make -C "$hdr" M="$tmp/mod" CONFIG_DEBUG_INFO_BTF_MODULES= modules \
+		> "$tmp/build.log" 2>&1 ||
+		die "building vp_vdpa.ko failed: $(grep -m3 -E 'error|Error' "$tmp/build.log")"
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp "$tmp/mod/vp_vdpa.ko" "$tmp/mod/vp_vdpa.c" "$out/"
+	echo "$want" > "$out/.complete"
+	rm -rf "$tmp"
+	log "vp_vdpa.ko built for $kver ($pver)"
 }
 
 # Config symbol of a module, to tell "built in" from "missing".
@@ -208,7 +275,8 @@ download() {
 
 fetch_dpdk24() {
 	out="$VM/dpdk24-root"
-	[ -e "$out/.complete" ] && return 0
+	# A root made for fewer plugins is made again.
+	[ "$(cat "$out/.complete" 2>/dev/null)" = "$DPDK24_PLUGINS" ] && return 0
 	TRIXIE_SRC=$(write_trixie_sources)
 	log "updating private trixie package lists"
 	trixie_apt apt-get update >&2 ||
@@ -294,13 +362,15 @@ fetch_dpdk24() {
 
 	ls "$WORK/files" | grep -v '\.rejected$' > "$R/.packages"
 	trixie_apt apt-cache show dpdk-dev | sed -n 's/^Version: //p' | head -n1 > "$R/.version"
-	echo ok > "$R/.complete"
+	echo "$DPDK24_PLUGINS" > "$R/.complete"
 	mv "$R" "$out"
 	rm -rf "$WORK"
 	log "DPDK $(cat "$out/.version") root: $(wc -l < "$out/.packages") packages, $(du -sh "$out" | cut -f1)"
 }
 
 fetch_kernel
+fetch_vp_vdpa
 fetch_dpdk24
-echo "kernel=$(cat "$VM/kernel/.complete") dpdk24=$(cat "$VM/dpdk24-root/.version")" > "$STAMP"
-log "ready: $(cat "$STAMP")"
+printf '%s\nkernel=%s dpdk24=%s vp_vdpa=%s\n' "$STAMP_KEY" "$(cat "$VM/kernel/.complete")" \
+	"$(cat "$VM/dpdk24-root/.version")" "$(cat "$VM/vp_vdpa/.complete")" > "$STAMP"
+log "ready: $(tail -n1 "$STAMP")"

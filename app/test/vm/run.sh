@@ -13,6 +13,17 @@
 # Every VV_* variable of the caller is exported to the guest script, as are
 # VV_WORK, VV_CACHE, VV_SRC and VV_DPDK24_ROOT. The guest sees the host's /usr,
 # the project, the build dir, the cache and the work dir at their host paths.
+# Device kind (VV_DEVICE): vduse (default; the guest script creates the
+# device) or vp_vdpa: a q35 machine with QEMU's emulated VT-d IOMMU and two
+# virtio-net PCI functions on one QEMU hub, both for vp_vdpa.ko:
+#   0000:01:00.0  the device under test, behind a hot-plug capable root port
+#                 (VV_DUT_PROPS: more virtio-net-pci properties, e.g.
+#                 packed=on,mq=on,vectors=10)
+#   0000:00:10.0  the traffic peer's device (VV_PEER_PROPS, default
+#                 ctrl_vq=off)
+#   VV_IOMMU_AW   the IOMMU's address width (aw-bits, default 48)
+# QEMU's monitor (QMP) is the guest's virtio-serial port vv.monitor (set_link,
+# device_del; vm_monitor in app/test/lib/device-vp_vdpa.sh).
 # Tuning: VV_TCG_THREAD=single (slower, immune to the boot Oops below),
 # VV_BOOT_TRIES (default 3), VV_KERNEL_ARGS (extra kernel command line).
 # Exit status: the script's; 125 when the VM failed (message says why).
@@ -33,6 +44,8 @@ usage() {
 	exit 125
 }
 
+VV_DEVICE=${VV_DEVICE:-vduse}
+export VV_DEVICE
 build_dir=./build
 timeout_s=600
 work=
@@ -122,10 +135,11 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 	echo "VV_SHARES=$(q "$(sort -k2 "$shares")")"
 	echo "VV_SCRIPT=$(q "$script")"
 	for kv in "VV_WORK=$work" "VV_CACHE=$CACHE" "VV_SRC=$SRC" \
-		"VV_BUILD_DIR=$build_dir" "VV_DPDK24_ROOT=$VM/dpdk24-root"; do
+		"VV_BUILD_DIR=$build_dir" "VV_DPDK24_ROOT=$VM/dpdk24-root" \
+		"VV_VP_VDPA_KO=$VM/vp_vdpa/vp_vdpa.ko"; do
 		echo "export ${kv%%=*}=$(q "${kv#*=}")"
 	done
-	env | grep -E '^VV_[A-Za-z0-9_]*=' | grep -vE '^VV_(WORK|CACHE|SRC|BUILD_DIR|DPDK24_ROOT|SHARES|SCRIPT)=' |
+	env | grep -E '^VV_[A-Za-z0-9_]*=' | grep -vE '^VV_(WORK|CACHE|SRC|BUILD_DIR|DPDK24_ROOT|VP_VDPA_KO|SHARES|SCRIPT)=' |
 		while IFS='=' read -r k v; do echo "export $k=$(q "$v")"; done
 	printf 'set --'
 	for a in "$@"; do printf ' %s' "$(q "$a")"; done
@@ -136,10 +150,44 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 # costs ~4 s of TCG time for the hugepage pool at boot.
 # qboot (when present) reaches the kernel sooner than SeaBIOS.
 bios=
-[ -e /usr/share/qemu/qboot.rom ] && bios="-bios /usr/share/qemu/qboot.rom"
-set -- $bios -accel tcg,thread=${VV_TCG_THREAD:-multi} -cpu max -smp 2 -m 3072 -nographic -no-reboot \
-	-nic none -kernel "$VM/kernel/vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 init_on_alloc=0 ${VV_KERNEL_ARGS:-} vv_work=$work"
+[ -e /usr/share/qemu/qboot.rom ] && [ "$VV_DEVICE" = vduse ] && bios="-bios /usr/share/qemu/qboot.rom"
+kargs="console=ttyS0 quiet panic=-1 init_on_alloc=0 ${VV_KERNEL_ARGS:-} vv_work=$work"
+display=-nographic
+case $VV_DEVICE in
+vduse) machine= ;;
+vp_vdpa)
+	[ -e "$VM/vp_vdpa/vp_vdpa.ko" ] || die "no vp_vdpa.ko in $VM/vp_vdpa; run $HERE/fetch.sh"
+	# The IOMMU must be able to enforce cache coherency, or vhost-vdpa
+	# cannot take the device's DMA domain (open fails with errno 524).
+	# page-per-vq: each queue's doorbell gets a page of its own, which is
+	# what mapping it through the vhost-vdpa fd needs. iommu_platform:
+	# without it QEMU reads our ring addresses as guest-physical.
+	vnet="virtio-net-pci,disable-legacy=on,iommu_platform=on,page-per-vq=on"
+	# The guest reaches QEMU's QMP monitor through a virtio-serial port (no tty,
+	# so no echo to loop back): QEMU connects that port's chardev to its
+	# own monitor socket.
+	mon="$work/monitor.sock"
+	rm -f "$mon"
+	machine="-machine q35 -device intel-iommu,snoop-control=on,intremap=off,aw-bits=${VV_IOMMU_AW:-48}
+		-netdev hubport,id=hdut,hubid=0 -netdev hubport,id=hpeer,hubid=0
+		-device pcie-root-port,id=rp0,slot=1,chassis=1
+		-device $vnet,bus=rp0,netdev=hdut,id=dut,mac=52:54:00:00:01:01${VV_DUT_PROPS:+,$VV_DUT_PROPS}
+		-device $vnet,bus=pcie.0,addr=0x10,netdev=hpeer,id=peer,mac=52:54:00:00:02:02,${VV_PEER_PROPS:-ctrl_vq=off}
+		-chardev socket,id=monsrv,path=$mon,server=on,wait=off -mon chardev=monsrv,mode=control
+		-chardev socket,id=monguest,path=$mon,reconnect=1
+		-device virtio-serial-pci -device virtserialport,chardev=monguest,name=vv.monitor"
+	kargs="$kargs intel_iommu=on"
+	# -nographic would put QEMU's default monitor on the console; the
+	# monitor is the guest's here.
+	display="-display none -serial stdio"
+	;;
+*) die "VV_DEVICE must be vduse or vp_vdpa, not '$VV_DEVICE'" ;;
+esac
+case "$work${VV_DUT_PROPS:-}${VV_PEER_PROPS:-}" in *[[:space:]]*) die "white space in the work dir or the device properties" ;; esac
+# shellcheck disable=SC2086
+set -- $bios -accel tcg,thread=${VV_TCG_THREAD:-multi} -cpu max -smp 2 -m 3072 $display -no-reboot \
+	-nic none $machine -kernel "$VM/kernel/vmlinuz" -initrd "$initrd" \
+	-append "$kargs"
 while read -r tag path mode; do
 	ro=
 	[ "$mode" = ro ] && ro=,readonly=on

@@ -1,33 +1,54 @@
-# Functions for guest scripts run by run.sh (sourced; POSIX sh).
+# The one library of the test and bench scripts (sourced; POSIX sh): testpmd
+# sessions, the driver under test, results, and the device under test
+# through one of the providers beside this file, chosen by VV_DEVICE:
 #
-# Device side: trixie's DPDK 24.11 testpmd with a VDUSE net_vhost port, added
-# as a vdpa device and bound to vhost_vdpa, which gives /dev/vhost-vdpa-N.
-# Driver side: the host's DPDK 22.11 testpmd with the driver under test
-# (VV_DRIVER=ref: DPDK's net_virtio_user; VV_DRIVER=ours: our plugin).
+#   vduse       device-vduse.sh: DPDK 24.11's vhost library as a VDUSE device,
+#               bound to vhost_vdpa (in the VM of app/test/vm, VV_DEVICE=vduse)
+#   vp_vdpa     device-vp_vdpa.sh: QEMU's virtio-net PCI function through
+#               vp_vdpa, with a traffic peer on a second function on the same
+#               QEMU hub (in the VM booted with VV_DEVICE=vp_vdpa)
+#   vhost_user  device-vhost_user.sh: DPDK 22.11's net_vhost as a vhost-user
+#               peer on this host; the device path is its socket
 #
-#   vduse_device_start MODE [testpmd args]  device up, forwarding NOT started;
-#                                           sets VV_VDPA_DEV (/dev/vhost-vdpa-N)
-#   vduse_device_cmd CMD [PATTERN [SECS]]   send a testpmd command (and wait)
-#   vduse_device_stats                      stop forwarding, read port stats:
-#                                           sets DEV_RX DEV_TX DEV_RX_MISSED
-#                                           DEV_RX_NOMBUF DEV_TX_DROPPED
-#   vduse_device_stop                       stats, vdpa dev del, quit; DEV_RC
+# Every provider gives the same interface:
+#   device_start MODE [testpmd args]  device up, traffic side NOT forwarding;
+#                                     sets VV_VDPA_DEV (the path for path=)
+#   device_cmd CMD [PATTERN [SECS]]   send a testpmd command to the traffic
+#                                     side (and wait for PATTERN)
+#   device_stats                      stop forwarding, read its port stats:
+#                                     sets DEV_RX DEV_TX DEV_RX_MISSED
+#                                     DEV_RX_NOMBUF DEV_TX_DROPPED
+#   device_stop                       stats, tear down; sets DEV_RC
+#   device_cleanup                    what vv_cleanup adds for this kind
+# and DEVICE_KIND, its name in results.
+#
+# Driver side and results (here):
 #   vv_vdev [PATH] [DEVARGS]                the vdev string for VV_DRIVER
 #   driver_testpmd VDEV [testpmd args]      one-shot driver run, stdin closed;
 #                                           sets DRV_RC DRV_LOG, returns 0
 #   driver_start VDEV [testpmd args]        interactive driver (same args)
-#   driver_cmd CMD [PATTERN [SECS]]         as vduse_device_cmd
+#   driver_cmd CMD [PATTERN [SECS]]         as device_cmd
 #   driver_link_up                          true if port 0 reports link up
-#   driver_stats                            as vduse_device_stats, DRV_*
+#   driver_rx_in SECS                       frames port 0 received in SECS
+#                                           (forwarding on): DRV_RX_IN
+#   driver_stats                            as device_stats, DRV_*
 #   driver_stop                             stats, quit; sets DRV_RC
-#   vv_cleanup                              kill what this lib started, drop
-#                                           the vdpa device and DPDK run files
+#   vv_cleanup                              kill what this lib started, and
+#                                           the provider's device_cleanup
 #   vv_pass NAME / vv_fail NAME REASON [LOG...]  report a result (+ log tails)
 #
 # Both sides share two vCPUs: each forwards on its own lcore (device on 1,
 # driver on 0) with --nb-cores=1, as two busy-polling lcores on one CPU
 # would starve each other.
 
+# A sourced POSIX script cannot tell its own path: the project's is VV_SRC
+# (set in the VM and by the runners), else the caller sits one folder below
+# app/test or app/.
+VV_LIB_DIR=${VV_SRC:+$VV_SRC/app/test/lib}
+[ -n "$VV_LIB_DIR" ] && [ -f "$VV_LIB_DIR/test-lib.sh" ] ||
+	VV_LIB_DIR=$(cd "$(dirname "$0")/../lib" 2>/dev/null && pwd) ||
+	VV_LIB_DIR=$(cd "$(dirname "$0")/../test/lib" 2>/dev/null && pwd)
+VV_DEVICE=${VV_DEVICE:-vduse}
 VV_DRIVER=${VV_DRIVER:-ref}
 VV_OUT=${VV_OUT:-${VV_WORK:-/tmp}/logs}
 VV_TMP=${VV_TMP:-/tmp/vv-lib}
@@ -169,9 +190,7 @@ _tp_kill() {
 	done
 }
 
-# ---- device side ----------------------------------------------------------------
-VV_VDUSE_NAME=${VV_VDUSE_NAME:-vduse0}
-
+# The command that runs trixie's DPDK 24.11 testpmd (fetch.sh's root).
 _dpdk24() {
 	[ -n "$VV_DPDK24_ROOT" ] && [ -e "$VV_DPDK24_ROOT/.complete" ] || {
 		vv_err "DPDK 24.11 root missing (VV_DPDK24_ROOT=$VV_DPDK24_ROOT); run app/test/vm/fetch.sh"
@@ -182,79 +201,17 @@ _dpdk24() {
 	echo "$_l/ld-linux-x86-64.so.2 --inhibit-cache --library-path $_l $VV_DPDK24_ROOT/usr/bin/dpdk-testpmd"
 }
 
-vduse_device_start() { # MODE [testpmd app args...]
-	_mode=$1
-	shift
-	_tp=$(_dpdk24) || return 1
-	if [ -e "/sys/bus/vdpa/devices/$VV_VDUSE_NAME" ] || [ -e "/dev/vduse/$VV_VDUSE_NAME" ] ||
-		[ -e "/run/vduse/$VV_VDUSE_NAME" ]; then
-		vv_err "$VV_VDUSE_NAME exists already (left over from an earlier test? vv_cleanup removes it)"
-		return 1
-	fi
-	_n=$(_vv_seq)
-	DEV_LOG="$VV_OUT/device-$_n.log"
-	# The device's forwarding lcore is 1; the driver's is 0.
-	_tp_start dev 7 "$DEV_LOG" $_tp -l 0,1 --main-lcore 0 --no-pci \
-		--file-prefix "vvdev$_n" -d "$VV_DPDK24_ROOT/plugins" \
-		--vdev "net_vhost0,iface=/dev/vduse/$VV_VDUSE_NAME,queues=1" -- \
-		-i --nb-cores=1 --nb-ports=1 --forward-mode="$_mode" \
-		--total-num-mbufs="$VV_MBUFS" "$@"
-	# The VDUSE device appears when the vhost port starts, before the
-	# prompt; a prompt without it means the port failed.
-	vv_wait 60 "[ -e /dev/vduse/$VV_VDUSE_NAME ] || ! _tp_alive dev || _tp_since dev 0 | grep -q 'testpmd> '" || true
-	if [ ! -e "/dev/vduse/$VV_VDUSE_NAME" ]; then
-		vv_err "device testpmd did not create /dev/vduse/$VV_VDUSE_NAME (log: $DEV_LOG)"
-		tail -n 15 "$DEV_LOG" | tr -d '\r' >&2
-		return 1
-	fi
-	_tp_wait_ready dev 60 || return 1
-	# vdpa dev add fails with EINVAL until the device has set up its vrings.
-	vv_wait 30 "vdpa dev add name $VV_VDUSE_NAME mgmtdev vduse 2>/dev/null" || {
-		vv_err "vdpa dev add name $VV_VDUSE_NAME mgmtdev vduse: $(vdpa dev add name $VV_VDUSE_NAME mgmtdev vduse 2>&1)"
-		return 1
-	}
-	_sys=/sys/bus/vdpa/devices/$VV_VDUSE_NAME
-	vv_wait 10 "ls -d $_sys/vhost-vdpa-* >/dev/null 2>&1" || true
-	_drv=$(basename "$(readlink "$_sys/driver" 2>/dev/null)" 2>/dev/null) || true
-	if [ "$_drv" != vhost_vdpa ]; then
-		vv_err "$VV_VDUSE_NAME is bound to '${_drv:-nothing}', not vhost_vdpa (was virtio_vdpa loaded?)"
-		return 1
-	fi
-	# A device message waits msg_timeout (default 30 s) for an answer; a
-	# device process that died mid-test then costs that on every message.
-	echo "${VV_VDUSE_MSG_TIMEOUT:-10}" > "/sys/class/vduse/$VV_VDUSE_NAME/msg_timeout" 2>/dev/null || true
-	VV_VDPA_DEV=/dev/$(basename "$(ls -d "$_sys"/vhost-vdpa-* | head -n1)")
-	vv_wait 10 "[ -c $VV_VDPA_DEV ]" || { vv_err "$VV_VDPA_DEV did not appear"; return 1; }
-	vv_log "device up: $VV_VDPA_DEV (testpmd $_mode, log $DEV_LOG)"
-}
+# ---- device side: the traffic side's session, whatever the provider ----------
+device_cmd() { _tp_cmd dev "$@"; }
 
-vduse_device_cmd() { _tp_cmd dev "$@"; }
-
-vduse_device_stats() {
+device_stats() {
 	DEV_RX= DEV_TX= DEV_RX_MISSED= DEV_RX_NOMBUF= DEV_TX_DROPPED=
 	_tp_final_stats dev DEV
 }
 
-# The driver must have closed the vhost-vdpa device: vdpa dev del waits for
-# its users. The VDUSE device must be deleted before its process exits.
-vduse_device_stop() {
-	_rc=0
-	DEV_RC=
-	vduse_device_stats || _rc=1
-	if [ -e "/sys/bus/vdpa/devices/$VV_VDUSE_NAME" ]; then
-		timeout 30 vdpa dev del "$VV_VDUSE_NAME" || {
-			vv_err "vdpa dev del $VV_VDUSE_NAME failed or hung (a driver still holding $VV_VDPA_DEV?)"
-			_rc=1
-		}
-	fi
-	_tp_quit dev DEV 30
-	[ "$DEV_RC" = 0 ] || { vv_err "device testpmd exited $DEV_RC (log: $DEV_LOG)"; _rc=1; }
-	return $_rc
-}
-
 # ---- driver side ------------------------------------------------------------------
 # The vdev of the driver under test on PATH (default: the device started by
-# vduse_device_start), plus extra devargs.
+# device_start), plus extra devargs.
 vv_vdev() { # [PATH] [DEVARGS]
 	_p=${1:-${VV_VDPA_DEV:-/dev/vhost-vdpa-0}}
 	case $VV_DRIVER in
@@ -270,10 +227,11 @@ vv_vdev() { # [PATH] [DEVARGS]
 }
 
 # EAL options the driver under test needs. DPDK 22.11's virtio_user puts VAs
-# in the rings but maps PAs in IOVA-as-PA mode, so it runs as VA.
+# in the rings but maps PAs in IOVA-as-PA mode, so it runs as VA; a provider
+# may add what else the reference needs on its kind (VV_REF_EAL).
 _vv_driver_eal() {
 	case $VV_DRIVER in
-	ref) echo "--iova-mode=va ${VV_EAL_EXTRA:-}" ;;
+	ref) echo "--iova-mode=va ${VV_REF_EAL:-} ${VV_EAL_EXTRA:-}" ;;
 	ours)
 		[ -f "$VV_PLUGIN" ] || {
 			vv_err "plugin $VV_PLUGIN not built (set VV_PLUGIN or build with meson/ninja)"
@@ -323,6 +281,20 @@ driver_link_up() {
 		_tp_since drv "$TP_MARK" | grep -q 'Link status: up'
 }
 
+# Frames the running driver port received over SECS seconds: sets DRV_RX_IN
+# (empty if the stats could not be read). A difference of two readings, as
+# a reset races with the datapath's counting.
+driver_rx_in() { # SECS
+	DRV_RX_IN=
+	driver_cmd "show port stats 0" '^ *#{20,} *$' 10 || return 1
+	_tp_parse_stats drv _RXIN
+	_rx0=$_RXIN_RX
+	sleep "$1"
+	driver_cmd "show port stats 0" '^ *#{20,} *$' 10 || return 1
+	_tp_parse_stats drv _RXIN
+	[ -n "$_rx0" ] && [ -n "$_RXIN_RX" ] && DRV_RX_IN=$((_RXIN_RX - _rx0))
+}
+
 driver_stats() {
 	DRV_RX= DRV_TX= DRV_RX_MISSED= DRV_RX_NOMBUF= DRV_TX_DROPPED=
 	_tp_final_stats drv DRV
@@ -338,15 +310,6 @@ driver_stop() {
 }
 
 # ---- housekeeping ---------------------------------------------------------------
-# Destroys a VDUSE device whose process is gone. Such a device outlives its
-# process until VDUSE_DESTROY_DEV (there is no tool for it; python3 comes
-# with the host's /usr). _IOW(0x81, 0x03, char[256]) = 0x41008103.
-_vv_vduse_destroy() { # NAME
-	python3 -c 'import fcntl, os, sys
-fd = os.open("/dev/vduse/control", os.O_RDWR)
-fcntl.ioctl(fd, 0x41008103, sys.argv[1].encode().ljust(256, b"\0"))' "$1"
-}
-
 # Kills every process this lib started, and their children, and closes
 # the sessions' fifos.
 _vv_kill_started() {
@@ -360,22 +323,7 @@ _vv_kill_started() {
 }
 
 vv_cleanup() {
-	# Without its process, each message of a VDUSE device (a driver's reset
-	# at close, vdpa dev del) waits out msg_timeout, 30 s by default, before
-	# the kernel gives up. Shorten it before killing anything.
-	_cl=/sys/class/vduse/$VV_VDUSE_NAME
-	[ -w "$_cl/msg_timeout" ] && echo 1 > "$_cl/msg_timeout"
-	_vv_kill_started
-	if [ -e "/sys/bus/vdpa/devices/$VV_VDUSE_NAME" ]; then
-		timeout 60 vdpa dev del "$VV_VDUSE_NAME" 2>/dev/null || true
-	fi
-	if [ -e "/dev/vduse/$VV_VDUSE_NAME" ]; then
-		vv_wait 5 "_vv_vduse_destroy $VV_VDUSE_NAME 2>/dev/null" ||
-			vv_err "cannot destroy the VDUSE device $VV_VDUSE_NAME: $(_vv_vduse_destroy "$VV_VDUSE_NAME" 2>&1 | tail -n1)"
-	fi
-	# DPDK's reconnection log: with it and no device, the next device
-	# process fails ("Failed to start driver for /dev/vduse/...").
-	[ -e "/dev/vduse/$VV_VDUSE_NAME" ] || rm -f "/run/vduse/$VV_VDUSE_NAME"
+	device_cleanup
 	rm -rf /var/run/dpdk/vvdev* /var/run/dpdk/vvdrv* /dev/hugepages/vvdev* /dev/hugepages/vvdrv*
 	return 0
 }
@@ -394,6 +342,7 @@ vv_fail() { # NAME REASON [LOG...]
 	done
 }
 
-# Another device side (app/test/vhost-user/peer-lib.sh) replaces the VDUSE
-# functions above, so the same test scripts run against it.
-[ -z "${VV_DEVICE_LIB:-}" ] || . "$VV_DEVICE_LIB"
+case $VV_DEVICE in
+vduse|vp_vdpa|vhost_user) . "$VV_LIB_DIR/device-$VV_DEVICE.sh" ;;
+*) vv_err "VV_DEVICE must be vduse, vp_vdpa or vhost_user, not '$VV_DEVICE'"; return 1 ;;
+esac

@@ -1,18 +1,18 @@
-# The device side of the e2e tests as a vhost-user peer on this host (sourced
-# by app/test/vm/guest-lib.sh through VV_DEVICE_LIB; POSIX sh). It replaces
-# the VDUSE device functions with DPDK 22.11's own vhost library, Debian's
-# dpdk-testpmd with a net_vhost port, so the e2e scripts written for the VM
-# run unchanged against a software switch. VV_VDPA_DEV becomes the socket.
+# Device provider "vhost_user" of test-lib.sh (sourced): DPDK 22.11's own
+# vhost library, Debian's dpdk-testpmd with a net_vhost port, on this host,
+# so the e2e scripts written for the VM run unchanged against a software
+# switch. VV_VDPA_DEV is the socket.
 #
 #   VV_PEER_CLIENT=1   the peer connects to us (for our server=1)
 #   VV_PEER_SOCK       the socket path (default: $VV_TMP/vu.sock)
 
+DEVICE_KIND=vhost_user
 VV_PEER_SOCK=${VV_PEER_SOCK:-$VV_TMP/vu.sock}
 # vhost-user shares memory by file; DPDK's default of one file per hugepage
 # exceeds the protocol's 8 regions.
 VV_EAL_EXTRA="${VV_EAL_EXTRA:-} --single-file-segments"
 
-vduse_device_start() { # MODE [testpmd args]
+device_start() { # MODE [testpmd args]
 	_mode=$1
 	shift
 	_n=$(_vv_seq)
@@ -38,18 +38,16 @@ vduse_device_start() { # MODE [testpmd args]
 	vv_log "peer up: $VV_PEER_SOCK (testpmd $_mode${VV_PEER_CLIENT:+, client}, log $DEV_LOG)"
 }
 
-vduse_device_stop() {
+device_stop() {
 	_rc=0
 	DEV_RC=
-	vduse_device_stats || _rc=1
+	device_stats || _rc=1
 	_tp_quit dev DEV 30
 	[ "$DEV_RC" = 0 ] || { vv_err "peer testpmd exited $DEV_RC (log: $DEV_LOG)"; _rc=1; }
 	return $_rc
 }
 
-vv_cleanup() {
+device_cleanup() {
 	_vv_kill_started
 	rm -f "$VV_PEER_SOCK"
-	rm -rf /var/run/dpdk/vvdev* /var/run/dpdk/vvdrv* /dev/hugepages/vvdev* /dev/hugepages/vvdrv*
-	return 0
 }
