@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -14,6 +16,7 @@
 
 #include "vv_ctrl.h"
 #include "vv_dev.h"
+#include "vv_dev_internal.h"
 #include "vv_log.h"
 #include "vv_sys.h"
 
@@ -40,10 +43,55 @@ dev_close_fds(struct vv_dev *d)
 	d->ctrl_call_fd = -1;
 }
 
+const char *vv_sysfs_root = "/sys";
+
+/*
+ * A path without a slash may be a vDPA device's name (as `vdpa dev show`
+ * lists it): its vhost-vdpa node is the child vhost-vdpa-N in sysfs.
+ * Returns 1 with d->path replaced, 0 when no such device exists, or an
+ * error with the fix logged when it exists but is not bound to vhost_vdpa.
+ */
+static int
+dev_resolve_vdpa_name(struct vv_dev *d)
+{
+	char dir[512], drv[600], *base;
+	struct dirent *e;
+	ssize_t n;
+	DIR *dp;
+
+	if (strchr(d->path, '/') != NULL || d->server)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/bus/vdpa/devices/%s", vv_sysfs_root,
+		 d->path);
+	dp = opendir(dir);
+	if (dp == NULL)
+		return 0;
+	while ((e = readdir(dp)) != NULL) {
+		if (strncmp(e->d_name, "vhost-vdpa-", 11) != 0)
+			continue;
+		VV_INFO("vDPA device %s is /dev/%s", d->path, e->d_name);
+		snprintf(d->path, sizeof(d->path), "/dev/%.200s", e->d_name);
+		closedir(dp);
+		return 1;
+	}
+	closedir(dp);
+	snprintf(drv, sizeof(drv), "%s/driver", dir);
+	n = readlink(drv, dir, sizeof(dir) - 1);
+	base = "no driver";
+	if (n > 0) {
+		dir[n] = '\0';
+		base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	}
+	VV_ERR("vDPA device %s is bound to %s, not vhost_vdpa, so it has no /dev/vhost-vdpa-N: modprobe vhost_vdpa; echo %s > /sys/bus/vdpa/drivers/%s/unbind; echo %s > /sys/bus/vdpa/drivers/vhost_vdpa/bind",
+	       d->path, base, d->path, n > 0 ? base : "<driver>", d->path);
+	return -ENODEV;
+}
+
 static int
 dev_pick_backend(struct vv_dev *d)
 {
 	struct stat st;
+	int ret;
 
 	/* The path says which backend; a guess would give misleading errors. */
 	if (d->server) {
@@ -55,11 +103,14 @@ dev_pick_backend(struct vv_dev *d)
 		d->ops = &vv_backend_vhost_user;
 		return 0;
 	}
+	ret = dev_resolve_vdpa_name(d);
+	if (ret < 0)
+		return ret;
 	if (vv_sys->stat(d->path, &st) < 0) {
 		int err = errno;
 
 		if (err == ENOENT)
-			VV_ERR("%s does not exist: give the /dev/vhost-vdpa-N of a vDPA device bound to vhost_vdpa (vdpa dev add name <dev> mgmtdev <parent>; modprobe vhost_vdpa), the socket of a running vhost-user backend, or server=1 to create that socket",
+			VV_ERR("%s does not exist: give the /dev/vhost-vdpa-N or the name of a vDPA device bound to vhost_vdpa (vdpa dev add name <dev> mgmtdev <parent>; modprobe vhost_vdpa), the socket of a running vhost-user backend, or server=1 to create that socket",
 			       d->path);
 		else
 			VV_ERR("cannot stat %s: %s", d->path, strerror(err));
@@ -169,6 +220,7 @@ vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
 	memset(d->call_fd, -1, sizeof(d->call_fd));
 	d->ctrl_kick_fd = -1;
 	d->ctrl_call_fd = -1;
+	d->config_fd = -1;
 	vv_memmap_init(&d->memmap);
 	if (p->path == NULL || p->path[0] == '\0') {
 		VV_ERR("no device path given: pass path=/dev/vhost-vdpa-N");
@@ -193,11 +245,17 @@ vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
 	ret = dev_pick_backend(d);
 	if (ret < 0)
 		return ret;
-	d->wish.mq_by_enable = d->ops->peer_alive != NULL;
+	d->wish.mq_by_enable = vv_dev_peer_can_leave(d);
 	ret = d->ops->open(d);
 	if (ret < 0)
 		return ret;
 	dev_read_net_config(d);
+	if ((d->ops->caps & VV_CAP_CONFIG_IRQ) && d->info.has_status) {
+		d->config_fd = vv_sys->eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (d->config_fd < 0)
+			VV_WARN("%s: no eventfd for config interrupts (%s); link changes are seen only when the link is queried",
+				d->path, strerror(errno));
+	}
 	VV_INFO("%s: device features %s", d->path,
 		vv_features_format(d->info.device_features, buf, sizeof(buf)));
 	ret = dev_check_limits(d);
@@ -206,6 +264,9 @@ vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
 					    &d->features);
 	if (ret < 0) {
 		d->ops->close(d);
+		if (d->config_fd >= 0)
+			vv_sys->close(d->config_fd);
+		d->config_fd = -1;
 		return ret;
 	}
 	VV_INFO("%s: driver features %s", d->path,
@@ -223,22 +284,33 @@ vv_dev_close(struct vv_dev *d)
 	d->ops->close(d);
 	d->fd = -1;
 	dev_close_fds(d);
+	if (d->config_fd >= 0)
+		vv_sys->close(d->config_fd);
+	d->config_fd = -1;
 	vv_memmap_clear(&d->memmap);
 	d->ops = NULL;
 	d->started = false;
 	d->mapped = false;
 }
 
+/*
+ * The kernel pins what the IOTLB maps (vp_vdpa and other devices behind a
+ * platform IOMMU) and counts it against RLIMIT_MEMLOCK. Too low a limit
+ * shows as ENOMEM, and on some kernels and devices as EFAULT.
+ */
 static void
-memlock_hint(const struct vv_dev *d)
+memlock_hint(const struct vv_dev *d, int err)
 {
 	struct rlimit rl;
 	uint64_t total = 0;
 	unsigned int i;
 
+	if (err != -ENOMEM && err != -EFAULT)
+		return;
 	for (i = 0; i < d->memmap.n; i++)
 		total += d->memmap.regions[i].len;
-	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (err == -ENOMEM || total > rl.rlim_cur))
 		VV_ERR("the kernel pins all mapped memory (%llu MiB) against RLIMIT_MEMLOCK (%llu MiB): raise the memlock limit (ulimit -l unlimited, or LimitMEMLOCK=infinity in a systemd unit)",
 		       (unsigned long long)(total >> 20),
 		       (unsigned long long)(rl.rlim_cur >> 20));
@@ -266,8 +338,7 @@ dev_mem_apply(struct vv_dev *d, const struct vv_memmap_op *ops, int n)
 	if (n <= 0 || !d->mapped)
 		return n < 0 ? n : 0;
 	ret = d->ops->mem_apply(d, ops, (unsigned int)n);
-	if (ret == -ENOMEM)
-		memlock_hint(d);
+	memlock_hint(d, ret);
 	return ret;
 }
 
@@ -407,139 +478,52 @@ dev_vrings_up(struct vv_dev *d)
 	return 0;
 }
 
-bool
-vv_dev_has_ctrl(const struct vv_dev *d)
+/* A reset forgot the config eventfd; without it only polling sees links. */
+static void
+dev_config_irq_up(struct vv_dev *d)
 {
-	return (d->features & VV_BIT(VIRTIO_NET_F_CTRL_VQ)) != 0;
-}
-
-void
-vv_dev_set_ctrl_mem(struct vv_dev *d, void *shm, void *priv)
-{
-	d->ctrl_shm = shm;
-	d->ctrl_priv = priv;
-}
-
-/* The control queue comes after every data queue the device can have. */
-static unsigned int
-dev_ctrl_index(const struct vv_dev *d)
-{
-	if (d->features & VV_BIT(VIRTIO_NET_F_MQ))
-		return 2u * d->info.max_queue_pairs;
-	return 2;
-}
-
-static int
-dev_ctrl_up(struct vv_dev *d)
-{
-	unsigned int idx = dev_ctrl_index(d);
-	struct vv_vring_addr a;
-	int ret;
-
-	d->ctrl_live = false;
-	if (!vv_dev_has_ctrl(d))
-		return 0;
-	if (d->ctrl_shm == NULL || d->ctrl_priv == NULL) {
-		VV_ERR("%s: CTRL_VQ is negotiated but no memory was given for the control queue",
-		       d->path);
-		return -EINVAL;
-	}
-	if (d->info.max_vrings != 0 && idx >= d->info.max_vrings) {
-		VV_ERR("%s: the control queue would be virtqueue %u, but the device has %u virtqueues",
-		       d->path, idx, d->info.max_vrings);
-		return -EINVAL;
-	}
-	ret = vv_ctrl_init(&d->ctrl, d->ctrl_shm, d->ctrl_priv);
-	if (ret < 0)
-		return ret;
-	if (d->ctrl_kick_fd < 0)
-		d->ctrl_kick_fd = vv_sys->eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (d->ctrl_call_fd < 0)
-		d->ctrl_call_fd = vv_sys->eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (d->ctrl_kick_fd < 0 || d->ctrl_call_fd < 0) {
-		int err = errno;
-
-		VV_ERR("eventfd for the control queue: %s", strerror(err));
-		return -err;
-	}
-	a.size = d->ctrl.ring.size;
-	a.base = 0;
-	a.desc = (uint64_t)(uintptr_t)d->ctrl.ring.desc;
-	a.avail = (uint64_t)(uintptr_t)d->ctrl.ring.avail;
-	a.used = (uint64_t)(uintptr_t)d->ctrl.ring.used;
-	ret = d->ops->vring_setup(d, idx, &a, d->ctrl_kick_fd, d->ctrl_call_fd);
-	if (ret == 0)
-		ret = d->ops->vring_enable(d, idx, true);
-	return ret;
-}
-
-static int
-dev_ctrl_cmd(struct vv_dev *d, uint8_t cls, uint8_t cmd, const void *data,
-	     uint16_t len, const char *what)
-{
-	int ret = vv_ctrl_send(&d->ctrl, d->ctrl_kick_fd, cls, cmd, data, len,
-			       vv_ctrl_timeout_ms);
-
-	if (ret == -EIO)
-		VV_ERR("%s: the device refused %s", d->path, what);
-	else if (ret == -ETIMEDOUT)
-		VV_ERR("%s: the device did not answer %s on its control queue within %u ms; it looks hung (restart the port to try again)",
-		       d->path, what, vv_ctrl_timeout_ms);
-	else if (ret == -EBUSY)
-		VV_ERR("%s: cannot send %s: an earlier control command was never answered; restart the port",
-		       d->path, what);
-	else if (ret < 0)
-		VV_ERR("%s: %s failed on the control queue: %s", d->path, what,
-		       strerror(-ret));
-	return ret;
+	if (d->config_fd < 0)
+		return;
+	if (d->ops->set_config_call(d, d->config_fd) < 0)
+		VV_WARN("%s: the device takes no config interrupt; link changes are seen only when the link is queried",
+			d->path);
 }
 
 int
-vv_dev_ctrl_rx(struct vv_dev *d, uint8_t cmd, bool on)
+vv_dev_config_fd(const struct vv_dev *d)
 {
-	uint8_t val = on ? 1 : 0;
-
-	if (!(d->features & VV_BIT(VIRTIO_NET_F_CTRL_RX)))
-		return -ENOTSUP;
-	if (!d->ctrl_live)
-		return 0;
-	return dev_ctrl_cmd(d, VIRTIO_NET_CTRL_RX, cmd, &val, sizeof(val),
-			    cmd == VIRTIO_NET_CTRL_RX_PROMISC ?
-			    (on ? "promiscuous mode on" : "promiscuous mode off") :
-			    (on ? "all-multicast on" : "all-multicast off"));
+	return d->config_fd;
 }
 
-int
-vv_dev_ctrl_mac(struct vv_dev *d, const uint8_t mac[6])
+unsigned int
+vv_dev_config_event(struct vv_dev *d, bool *link_up)
 {
-	if (!(d->features & VV_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR)))
-		return -ENOTSUP;
-	if (!d->ctrl_live)
-		return 0;
-	return dev_ctrl_cmd(d, VIRTIO_NET_CTRL_MAC,
-			    VIRTIO_NET_CTRL_MAC_ADDR_SET, mac, 6,
-			    "the MAC address");
-}
+	uint16_t status = 0;
+	uint64_t n;
+	unsigned int ev = 0;
+	bool up;
 
-/* The device serves one pair until told otherwise (virtio 1.1 5.1.6.5.5). */
-static int
-dev_ctrl_pairs(struct vv_dev *d, uint16_t pairs)
-{
-	struct virtio_net_ctrl_mq mq = { .virtqueue_pairs = pairs };
-	char what[64];
-
-	if (!d->ctrl_live || !(d->features & VV_BIT(VIRTIO_NET_F_MQ)))
-		return 0;
-	snprintf(what, sizeof(what), "%u queue pairs (VQ_PAIRS_SET)", pairs);
-	return dev_ctrl_cmd(d, VIRTIO_NET_CTRL_MQ,
-			    VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &mq, sizeof(mq),
-			    what);
+	while (d->config_fd >= 0 &&
+	       vv_sys->read(d->config_fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
+		;
+	up = vv_dev_link_up(d);
+	if (up != d->link_was_up)
+		ev |= VV_CONFIG_LINK_CHANGED;
+	d->link_was_up = up;
+	if (d->started && d->info.has_status &&
+	    (d->features & VV_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) &&
+	    d->ops->read_config(d, offsetof(struct virtio_net_config, status),
+				&status, sizeof(status)) == 0 &&
+	    (status & VIRTIO_NET_S_ANNOUNCE))
+		ev |= VV_CONFIG_ANNOUNCE;
+	*link_up = up;
+	return ev;
 }
 
 static bool
 dev_peer_away(const struct vv_dev *d)
 {
-	return d->ops->peer_alive != NULL && d->fd < 0;
+	return vv_dev_peer_can_leave(d) && d->fd < 0;
 }
 
 int
@@ -583,7 +567,7 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	ret = dev_set_status_checked(d, status, "DRIVER");
 	if (ret < 0)
 		goto fail;
-	ret = d->ops->set_features(d, d->features);
+	ret = d->ops->set_features(d, vv_dev_features_in_use(d));
 	if (ret < 0)
 		goto fail;
 	status |= VIRTIO_CONFIG_S_FEATURES_OK;
@@ -593,26 +577,27 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 
 	ret = d->ops->mem_replace(d);
 	if (ret < 0) {
-		if (ret == -ENOMEM)
-			memlock_hint(d);
+		memlock_hint(d, ret);
 		goto fail;
 	}
 	d->mapped = true;
 
 	ret = dev_vrings_up(d);
 	if (ret == 0)
-		ret = dev_ctrl_up(d);
+		ret = vv_dev_ctrl_up(d);
 	if (ret < 0)
 		goto fail;
+	dev_config_irq_up(d);
 	status |= VIRTIO_CONFIG_S_DRIVER_OK;
 	ret = dev_set_status_checked(d, status, "DRIVER_OK");
 	if (ret < 0)
 		goto fail;
 	d->ctrl_live = vv_dev_has_ctrl(d);
-	ret = dev_ctrl_pairs(d, (uint16_t)(nr_vrings / 2));
+	ret = vv_dev_ctrl_pairs(d, (uint16_t)(nr_vrings / 2));
 	if (ret < 0)
 		goto fail;
 	d->started = true;
+	d->link_was_up = vv_dev_link_up(d);
 	return 0;
 fail:
 	d->ctrl_live = false;
@@ -663,10 +648,18 @@ vv_dev_link_up(struct vv_dev *d)
 	return (status & VIRTIO_NET_S_LINK_UP) != 0;
 }
 
+uint64_t
+vv_dev_features_in_use(const struct vv_dev *d)
+{
+	if (!d->vlan_filter)
+		return d->features & ~VV_BIT(VIRTIO_NET_F_CTRL_VLAN);
+	return d->features;
+}
+
 bool
 vv_dev_needs_mem_fds(const struct vv_dev *d)
 {
-	return d->ops != NULL && d->ops->shares_memory_by_fd;
+	return d->ops != NULL && (d->ops->caps & VV_CAP_MEM_BY_FD);
 }
 
 /* How long a peer that failed its return waits before the next try. */
@@ -694,7 +687,7 @@ dev_resume(struct vv_dev *d)
 	}
 	ret = d->ops->set_status(d, status);
 	if (ret == 0)
-		ret = d->ops->set_features(d, d->features);
+		ret = d->ops->set_features(d, vv_dev_features_in_use(d));
 	if (ret == 0)
 		ret = d->ops->mem_replace(d);
 	if (ret == 0)
@@ -710,7 +703,7 @@ vv_dev_peer_poll(struct vv_dev *d)
 	uint64_t missing;
 	int ret;
 
-	if (d->ops == NULL || d->ops->peer_alive == NULL)
+	if (d->ops == NULL || !vv_dev_peer_can_leave(d))
 		return VV_PEER_UP;
 	if (d->fd >= 0) {
 		if (d->ops->peer_alive(d))

@@ -18,10 +18,13 @@
 #define VV_MAX_QUEUE_PAIRS 16
 #define VV_MAX_VRINGS (2 * VV_MAX_QUEUE_PAIRS)
 #define VV_PATH_MAX 256
+/* Unicast and multicast addresses each, in the device's filter table. */
+#define VV_MAC_TABLE_MAX 32
 
 struct vv_dev;
 
 struct vv_dev_params {
+	/* /dev/vhost-vdpa-N, a vDPA device name, or a vhost-user socket */
 	const char *path;
 	bool server;		/* vhost-user: listen on path for the peer */
 	uint16_t queue_pairs;
@@ -56,30 +59,66 @@ struct vv_vring_addr {
 	uint64_t used;
 };
 
+/* What a backend can do, beyond the ops every backend has. */
+enum vv_backend_caps {
+	/* Memory reaches the device as files (vv_dev_mem_add_fd), not IOTLB. */
+	VV_CAP_MEM_BY_FD = 1u << 0,
+	/*
+	 * The device lives in a peer process that may leave and come back
+	 * (peer_alive, reconnect and disconnect are set); the driver then
+	 * runs queue pairs by enabling vrings, with no control queue.
+	 */
+	VV_CAP_PEER_CAN_LEAVE = 1u << 1,
+	/* The device signals config changes on an eventfd (set_config_call). */
+	VV_CAP_CONFIG_IRQ = 1u << 2,
+};
+
+/*
+ * The contract between the generic device (vv_dev) and a control backend.
+ * Every op returns 0 or a negative errno, and logs the cause and the fix
+ * itself when the user can act on it; vv_dev adds the step it was at.
+ */
 struct vv_backend_ops {
+	/* Names the backend in messages: "vhost-vdpa", "vhost-user". */
 	const char *name;
-	/* Memory reaches the device as files (vhost-user), not by IOTLB. */
-	bool shares_memory_by_fd;
+	uint32_t caps;		/* enum vv_backend_caps */
+	/*
+	 * Opens d->path, fills d->info (features, limits, config size) and
+	 * d->fd; on failure nothing stays open.
+	 */
 	int (*open)(struct vv_dev *d);
+	/* Releases everything open took; never fails, safe to call twice. */
 	void (*close)(struct vv_dev *d);
+	/* The virtio status byte; set_status(0) is a reset and may be slow. */
 	int (*set_status)(struct vv_dev *d, uint8_t status);
 	int (*get_status)(struct vv_dev *d, uint8_t *status);
+	/* Between DRIVER and FEATURES_OK; vv_dev reads FEATURES_OK back. */
 	int (*set_features)(struct vv_dev *d, uint64_t features);
+	/* The device config space; -ENOTSUP where there is none. */
 	int (*read_config)(struct vv_dev *d, uint32_t off, void *buf,
 			   uint32_t len);
-	/* Applies map/unmap operations as one batch. */
+	/*
+	 * Applies map/unmap operations as one batch. On success the device
+	 * reaches exactly the memmap; on failure nothing of the batch holds.
+	 */
 	int (*mem_apply)(struct vv_dev *d, const struct vv_memmap_op *ops,
 			 unsigned int n);
 	/* Drops every mapping and maps the whole memmap again. */
 	int (*mem_replace)(struct vv_dev *d);
+	/* Size, base, addresses and eventfds of vring idx, before enable. */
 	int (*vring_setup)(struct vv_dev *d, unsigned int idx,
 			   const struct vv_vring_addr *a, int kick_fd,
 			   int call_fd);
 	int (*vring_enable)(struct vv_dev *d, unsigned int idx, bool on);
 	/*
-	 * For a peer that can go away and come back (vhost-user); NULL where
-	 * the device lives as long as our fd (vhost-vdpa). reconnect does not
-	 * wait: -EAGAIN means no peer yet. disconnect keeps the device state.
+	 * VV_CAP_CONFIG_IRQ: the eventfd the device signals on a config
+	 * change (-1: none). Forgotten by a reset, so set at every start.
+	 */
+	int (*set_config_call)(struct vv_dev *d, int fd);
+	/*
+	 * VV_CAP_PEER_CAN_LEAVE only. peer_alive notices a hang-up without
+	 * blocking. reconnect does not wait: -EAGAIN means no peer yet.
+	 * disconnect drops the peer and keeps the device state for its return.
 	 */
 	bool (*peer_alive)(struct vv_dev *d);
 	int (*reconnect)(struct vv_dev *d);
@@ -124,6 +163,14 @@ struct vv_dev {
 	int ctrl_kick_fd;
 	int ctrl_call_fd;
 	bool ctrl_live;
+	/* Signalled by the device on a config change (VV_CAP_CONFIG_IRQ). */
+	int config_fd;
+	bool link_was_up;	/* as the last config event saw it */
+	/*
+	 * The device filters VLANs only while this is set at start: without
+	 * it CTRL_VLAN is left out of the features, and every VLAN passes.
+	 */
+	bool vlan_filter;
 };
 
 extern const struct vv_backend_ops vv_backend_vdpa;
@@ -137,6 +184,9 @@ extern const struct vv_backend_ops vv_backend_vhost_user;
 extern unsigned int vv_vhost_user_timeout_ms;
 /* How long open with server=1 waits for the peer's first connection. */
 extern unsigned int vv_vhost_user_server_wait_ms;
+
+/* Where sysfs is, for finding a vDPA device by name; tests move it. */
+extern const char *vv_sysfs_root;
 
 /*
  * Opens and identifies the device and checks the parameters against its
@@ -195,6 +245,43 @@ void vv_dev_set_ctrl_mem(struct vv_dev *d, void *shm, void *priv);
 int vv_dev_ctrl_rx(struct vv_dev *d, uint8_t cmd, bool on);
 /* The device's receive address (CTRL_MAC_ADDR); same returns. */
 int vv_dev_ctrl_mac(struct vv_dev *d, const uint8_t mac[6]);
+/*
+ * The extra addresses the device accepts (MAC_TABLE_SET, needs CTRL_RX):
+ * unicast ones beside its own address, and multicast ones. -ENOSPC beyond
+ * VV_MAC_TABLE_MAX of either; otherwise the same returns.
+ */
+int vv_dev_ctrl_mac_table(struct vv_dev *d, const uint8_t (*uc)[6],
+			  unsigned int n_uc, const uint8_t (*mc)[6],
+			  unsigned int n_mc);
+/*
+ * Adds or removes vid (< 4096) in the device's VLAN filter (CTRL_VLAN).
+ * Nothing is sent while vlan_filter is off: then every VLAN passes.
+ */
+int vv_dev_ctrl_vlan(struct vv_dev *d, uint16_t vid, bool add);
+/* Tells the device the driver announced itself (GUEST_ANNOUNCE). */
+int vv_dev_ctrl_announce_ack(struct vv_dev *d);
+
+/* The features the device gets at start: negotiated, less what is off. */
+uint64_t vv_dev_features_in_use(const struct vv_dev *d);
+
+/*
+ * The eventfd the device signals when its config space changes (link state,
+ * announce requests), for the caller's event loop; -1 when the backend has
+ * none. Valid from open to close; re-armed at every start.
+ */
+int vv_dev_config_fd(const struct vv_dev *d);
+
+/* What a config interrupt told: bits of enum vv_config_event. */
+enum vv_config_event {
+	VV_CONFIG_LINK_CHANGED = 1u << 0,
+	VV_CONFIG_ANNOUNCE = 1u << 1,	/* the device asks for an announcement */
+};
+
+/*
+ * Drains the config eventfd and reads the status field; link_up tells the
+ * state now. Returns the events seen since the last call (0: none).
+ */
+unsigned int vv_dev_config_event(struct vv_dev *d, bool *link_up);
 
 /* True when memory must be added with its file (vv_dev_mem_add_fd). */
 bool vv_dev_needs_mem_fds(const struct vv_dev *d);
@@ -203,7 +290,7 @@ bool vv_dev_needs_mem_fds(const struct vv_dev *d);
 static inline bool
 vv_dev_peer_can_leave(const struct vv_dev *d)
 {
-	return d->ops != NULL && d->ops->peer_alive != NULL;
+	return d->ops != NULL && (d->ops->caps & VV_CAP_PEER_CAN_LEAVE);
 }
 
 enum vv_peer_event {

@@ -43,7 +43,9 @@ vv_features_negotiate(uint64_t device, const struct vv_feature_wish *wish,
 	    (device & VV_BIT(VIRTIO_NET_F_CTRL_VQ)))
 		f |= device & (VV_BIT(VIRTIO_NET_F_CTRL_VQ) |
 			       VV_BIT(VIRTIO_NET_F_CTRL_RX) |
-			       VV_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR));
+			       VV_BIT(VIRTIO_NET_F_CTRL_VLAN) |
+			       VV_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+			       VV_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE));
 	if (wish->mq) {
 		if (!(device & VV_BIT(VIRTIO_NET_F_MQ))) {
 			VV_ERR("more than one queue pair needs VIRTIO_NET_F_MQ, which the device does not offer; use queues=1");

@@ -26,7 +26,8 @@ struct vv_feature_wish {
 	bool mq_by_enable;
 	/*
 	 * The caller can give the device a control queue (vhost-vdpa): take
-	 * CTRL_VQ, and with it CTRL_RX and CTRL_MAC_ADDR, when offered.
+	 * CTRL_VQ, and with it CTRL_RX, CTRL_VLAN, CTRL_MAC_ADDR and
+	 * GUEST_ANNOUNCE, when offered.
 	 */
 	bool ctrl_vq;
 };

@@ -119,7 +119,7 @@ vv_iotlb_explain(const char *path, const struct vhost_msg_v2 *msg, int err)
 		fix = "the device has no room for more mappings; use fewer, larger memory segments (1 GiB hugepages, --single-file-segments, less -m)";
 		break;
 	case EFAULT:
-		fix = "the memory is not mapped in this process; it was freed before it was unmapped";
+		fix = "the kernel could not pin the memory: it is not mapped in this process (freed before it was unmapped), or the memlock limit is too low";
 		break;
 	default:
 		fix = NULL;

@@ -30,6 +30,7 @@ const struct vv_sys_ops vv_sys_libc = {
 	.open = libc_open,
 	.close = close,
 	.ioctl = libc_ioctl,
+	.read = read,
 	.write = write,
 	.stat = stat,
 	.eventfd = libc_eventfd,

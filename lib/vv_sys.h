@@ -15,6 +15,7 @@ struct vv_sys_ops {
 	int (*open)(const char *path, int flags);
 	int (*close)(int fd);
 	int (*ioctl)(int fd, unsigned long request, void *arg);
+	ssize_t (*read)(int fd, void *buf, size_t len);
 	ssize_t (*write)(int fd, const void *buf, size_t len);
 	int (*stat)(const char *path, struct stat *st);
 	int (*eventfd)(unsigned int initval, int flags);

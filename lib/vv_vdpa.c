@@ -331,8 +331,19 @@ vdpa_vring_enable(struct vv_dev *d, unsigned int idx, bool on)
 	return 0;
 }
 
+static int
+vdpa_set_config_call(struct vv_dev *d, int fd)
+{
+	int ret = vdpa_ioctl(d, VHOST_VDPA_SET_CONFIG_CALL, &fd);
+
+	if (ret < 0)
+		return vdpa_fail(d, "VHOST_VDPA_SET_CONFIG_CALL", ret, NULL);
+	return 0;
+}
+
 const struct vv_backend_ops vv_backend_vdpa = {
 	.name = "vhost-vdpa",
+	.caps = VV_CAP_CONFIG_IRQ,
 	.open = vdpa_open,
 	.close = vdpa_close,
 	.set_status = vdpa_set_status,
@@ -343,4 +354,5 @@ const struct vv_backend_ops vv_backend_vdpa = {
 	.mem_replace = vdpa_mem_replace,
 	.vring_setup = vdpa_vring_setup,
 	.vring_enable = vdpa_vring_enable,
+	.set_config_call = vdpa_set_config_call,
 };

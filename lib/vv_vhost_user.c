@@ -802,7 +802,7 @@ vu_vring_enable(struct vv_dev *d, unsigned int idx, bool on)
 
 const struct vv_backend_ops vv_backend_vhost_user = {
 	.name = "vhost-user",
-	.shares_memory_by_fd = true,
+	.caps = VV_CAP_MEM_BY_FD | VV_CAP_PEER_CAN_LEAVE,
 	.open = vu_open,
 	.close = vu_close,
 	.set_status = vu_set_status,

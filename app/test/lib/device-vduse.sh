@@ -4,6 +4,7 @@
 
 DEVICE_KIND=vduse
 VV_VDUSE_NAME=${VV_VDUSE_NAME:-vduse0}
+DEVICE_VDPA_NAME=$VV_VDUSE_NAME
 
 device_start() { # MODE [testpmd app args...]
 	_mode=$1

@@ -7,6 +7,7 @@
 #   VV_PEER_SOCK       the socket path (default: $VV_TMP/vu.sock)
 
 DEVICE_KIND=vhost_user
+DEVICE_VDPA_NAME=
 VV_PEER_SOCK=${VV_PEER_SOCK:-$VV_TMP/vu.sock}
 # vhost-user shares memory by file; DPDK's default of one file per hugepage
 # exceeds the protocol's 8 regions.
@@ -38,14 +39,7 @@ device_start() { # MODE [testpmd args]
 	vv_log "peer up: $VV_PEER_SOCK (testpmd $_mode${VV_PEER_CLIENT:+, client}, log $DEV_LOG)"
 }
 
-device_stop() {
-	_rc=0
-	DEV_RC=
-	device_stats || _rc=1
-	_tp_quit dev DEV 30
-	[ "$DEV_RC" = 0 ] || { vv_err "peer testpmd exited $DEV_RC (log: $DEV_LOG)"; _rc=1; }
-	return $_rc
-}
+device_stop() { _dev_session_stop peer; }
 
 device_cleanup() {
 	_vv_kill_started

@@ -19,6 +19,7 @@
 #                          dut) in QEMU's monitor; VM_MONITOR_OUT is the answer
 
 DEVICE_KIND=vp_vdpa
+DEVICE_VDPA_NAME=dut
 VV_DUT_BDF=${VV_DUT_BDF:-0000:01:00.0}
 VV_PEER_BDF=${VV_PEER_BDF:-0000:00:10.0}
 # The same holds for the reference driver on the device under test: without
@@ -88,14 +89,7 @@ device_start() { # MODE [testpmd app args...]
 	vv_log "device up: $VV_VDPA_DEV (vp_vdpa dut; peer testpmd $_mode on $_peer, log $DEV_LOG)"
 }
 
-device_stop() {
-	_rc=0
-	DEV_RC=
-	device_stats || _rc=1
-	_tp_quit dev DEV 30
-	[ "$DEV_RC" = 0 ] || { vv_err "peer testpmd exited $DEV_RC (log: $DEV_LOG)"; _rc=1; }
-	return $_rc
-}
+device_stop() { _dev_session_stop peer; }
 
 # The vdpa devices stay for the next test of this boot.
 device_cleanup() {

@@ -20,12 +20,14 @@
 #                                     DEV_RX_NOMBUF DEV_TX_DROPPED
 #   device_stop                       stats, tear down; sets DEV_RC
 #   device_cleanup                    what vv_cleanup adds for this kind
-# and DEVICE_KIND, its name in results.
+# and DEVICE_KIND, its name in results, and DEVICE_VDPA_NAME, the vdpa
+# name of the device under test (empty for vhost_user).
 #
 # Driver side and results (here):
 #   vv_vdev [PATH] [DEVARGS]                the vdev string for VV_DRIVER
 #   driver_testpmd VDEV [testpmd args]      one-shot driver run, stdin closed;
-#                                           sets DRV_RC DRV_LOG, returns 0
+#                                           sets DRV_RC DRV_LOG, returns 0;
+#                                           VV_MEMLOCK_KB: its memlock limit
 #   driver_start VDEV [testpmd args]        interactive driver (same args)
 #   driver_cmd CMD [PATTERN [SECS]]         as device_cmd
 #   driver_link_up                          true if port 0 reports link up
@@ -209,6 +211,16 @@ device_stats() {
 	_tp_final_stats dev DEV
 }
 
+# Reads the traffic side's stats and quits it; sets DEV_RC.
+_dev_session_stop() { # WHAT (for messages)
+	_rc=0
+	DEV_RC=
+	device_stats || _rc=1
+	_tp_quit dev DEV 30
+	[ "$DEV_RC" = 0 ] || { vv_err "$1 testpmd exited $DEV_RC (log: $DEV_LOG)"; _rc=1; }
+	return $_rc
+}
+
 # ---- driver side ------------------------------------------------------------------
 # The vdev of the driver under test on PATH (default: the device started by
 # device_start), plus extra devargs.
@@ -250,12 +262,14 @@ _vv_driver_cmd() { # N VDEV
 	echo "dpdk-testpmd -l 0,1 --main-lcore 1 --no-pci --file-prefix vvdrv$1 $_eal --vdev $2 -- --nb-cores=1 --nb-ports=1 --total-num-mbufs=$VV_MBUFS"
 }
 
+# VV_MEMLOCK_KB, if set, is the run's RLIMIT_MEMLOCK.
 driver_testpmd() { # VDEV [testpmd app args...]
 	_n=$(_vv_seq)
 	DRV_LOG="$VV_OUT/driver-$_n.log"
 	DRV_RC=
 	_c=$(_vv_driver_cmd "$_n" "$1") || { DRV_RC=125; return 0; }
 	shift
+	[ -z "${VV_MEMLOCK_KB:-}" ] || _c="prlimit --memlock=$((VV_MEMLOCK_KB * 1024)) -- $_c"
 	timeout -k 5 "$VV_TP_TIMEOUT" $_c "$@" < /dev/null > "$DRV_LOG" 2>&1 7>&- 8>&- &
 	echo $! >> "$VV_TMP/pids"
 	wait $! && DRV_RC=0 || DRV_RC=$?

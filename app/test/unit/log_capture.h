@@ -72,6 +72,11 @@ log_has(enum vv_log_level level, const char *needle)
 			 log_text); \
 } while (0)
 #define assert_logged(needle) assert_logged_at(VV_LOG_ERR, "error", needle)
+#define assert_not_logged(needle) do { \
+	if (log_has(VV_LOG_ERR, needle)) \
+		fail_msg("an error with \"%s\" was logged; log:\n%s", needle, \
+			 log_text); \
+} while (0)
 #define assert_warned(needle) \
 	assert_logged_at(VV_LOG_WARNING, "warning", needle)
 

@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -89,6 +91,8 @@ struct fake {
 	int reset_reads;	/* GET_STATUS reads still stale after reset */
 	bool short_write;	/* write() takes one byte less */
 	bool ctrl_silent;	/* the control queue never answers */
+	int config_call;	/* VHOST_VDPA_SET_CONFIG_CALL's fd; -1 after reset */
+	uint64_t config_signals;	/* pending on config_call */
 	uint8_t ctrl_nack_class;	/* refuses this class + 1 (0: none) */
 
 	/* State. */
@@ -109,7 +113,7 @@ struct fake {
 	/* Record. */
 	struct {
 		uint8_t cls, cmd;
-		uint8_t data[64];
+		uint8_t data[VV_CTRL_DATA_MAX];
 		uint32_t len;
 	} ctrl_cmds[16];
 	unsigned int nctrl;
@@ -148,6 +152,7 @@ fake_reset(void)
 	F.vqs = 3;		/* one pair and the control queue */
 	F.vring_max = 256;
 	F.config_size = sizeof(struct virtio_net_config);
+	F.config_call = -1;
 	F.cfg.mac[0] = 0x02;
 	F.cfg.mac[5] = 0x42;
 	F.cfg.status = VIRTIO_NET_S_LINK_UP;
@@ -392,7 +397,7 @@ fake_ctrl_run(struct fake_vring *v)
 
 	while (!F.ctrl_silent && v->base != avail->idx) {
 		uint16_t head = avail->ring[v->base & (v->num - 1)], id = head;
-		uint8_t in[2 + 64], *ack = NULL;
+		uint8_t in[2 + VV_CTRL_DATA_MAX], *ack = NULL;
 		unsigned int n = 0, hops = 0;
 
 		for (;;) {
@@ -437,6 +442,28 @@ fake_kick(int fd)
 	if (fake_ctrl_index() < VV_MAX_VRINGS && v->enabled && v->kick == fd &&
 	    F.status & S_DOK)
 		fake_ctrl_run(v);
+}
+
+/* Only eventfds are read: the config interrupt's counter. */
+static ssize_t
+fake_read(int fd, void *buf, size_t len)
+{
+	if (!fd_is(fd, FD_EVENT) || len != sizeof(uint64_t))
+		return sys_fail(EINVAL);
+	if (fd != F.config_call || F.config_signals == 0)
+		return sys_fail(EAGAIN);
+	memcpy(buf, &F.config_signals, sizeof(uint64_t));
+	F.config_signals = 0;
+	return (ssize_t)len;
+}
+
+/* The device changes its config and signals the config eventfd, if set. */
+static void
+fake_config_change(uint16_t status)
+{
+	F.cfg.status = status;
+	if (F.config_call >= 0)
+		F.config_signals++;
 }
 
 static ssize_t
@@ -626,11 +653,18 @@ fake_ioctl(int fd, unsigned long req, void *arg)
 			F.status = 0;
 			F.acked = 0;
 			memset(F.vr, 0, sizeof(F.vr));
+			F.config_call = -1;
 			return 0;
 		}
 		if ((v8 & S_DOK) && !(F.status & S_DOK))
 			check_driver_ok();
 		F.status = v8 & ~F.status_drop;
+		return 0;
+	case VHOST_VDPA_SET_CONFIG_CALL:
+		c->val = *(int *)arg;
+		if (*(int *)arg != -1 && !fd_is(*(int *)arg, FD_EVENT))
+			return sys_fail(EBADF);
+		F.config_call = *(int *)arg;
 		return 0;
 	case VHOST_SET_FEATURES:
 		v64 = *(uint64_t *)arg;
@@ -677,6 +711,7 @@ static const struct vv_sys_ops fake_ops = {
 	.open = fake_open,
 	.close = fake_close,
 	.ioctl = fake_ioctl,
+	.read = fake_read,
 	.write = fake_write,
 	.stat = fake_stat,
 	.eventfd = fake_eventfd,
@@ -757,7 +792,7 @@ req_name(unsigned long req)
 	switch (req) {
 #define N(r) case r: return #r
 	N(VHOST_VDPA_GET_DEVICE_ID); N(VHOST_SET_OWNER);
-	N(VHOST_GET_FEATURES); N(VHOST_SET_FEATURES);
+	N(VHOST_GET_FEATURES); N(VHOST_SET_FEATURES); N(VHOST_VDPA_SET_CONFIG_CALL);
 	N(VHOST_GET_BACKEND_FEATURES); N(VHOST_SET_BACKEND_FEATURES);
 	N(VHOST_VDPA_GET_VQS_COUNT); N(VHOST_VDPA_GET_VRING_NUM);
 	N(VHOST_VDPA_GET_CONFIG_SIZE); N(VHOST_VDPA_GET_IOVA_RANGE);
@@ -840,6 +875,8 @@ test_happy_path_sequence(void **state)
 		{ C_IOCTL, VHOST_VDPA_GET_IOVA_RANGE, ANY },
 		{ C_IOCTL, VHOST_VDPA_GET_CONFIG,
 		  sizeof(struct virtio_net_config) },
+		/* The config interrupt's eventfd, for a device with STATUS. */
+		{ C_EVENTFD, 0, ANY },
 	};
 	static const struct expect start_seq[] = {
 		{ C_EVENTFD, 0, ANY }, { C_EVENTFD, 0, ANY },
@@ -871,8 +908,12 @@ test_happy_path_sequence(void **state)
 		{ C_IOCTL, VHOST_SET_VRING_KICK, 1 },
 		{ C_IOCTL, VHOST_SET_VRING_CALL, 1 },
 		{ C_IOCTL, VHOST_VDPA_SET_VRING_ENABLE, 1 },
+		/* A reset forgot it: armed again before DRIVER_OK. */
+		{ C_IOCTL, VHOST_VDPA_SET_CONFIG_CALL, ANY },
 		{ C_IOCTL, VHOST_VDPA_SET_STATUS, S_ACK | S_DRV | S_FOK | S_DOK },
 		{ C_IOCTL, VHOST_VDPA_GET_STATUS, S_ACK | S_DRV | S_FOK | S_DOK },
+		/* The link as it starts, for telling a change later. */
+		{ C_IOCTL, VHOST_VDPA_GET_CONFIG, ANY },
 	};
 	const unsigned int nopen = sizeof(open_seq) / sizeof(open_seq[0]);
 	const unsigned int nstart = sizeof(start_seq) / sizeof(start_seq[0]);
@@ -949,15 +990,16 @@ test_stop_and_close(void **state)
 	assert_int_equal(F.ncalls, n + 2);
 
 	assert_int_equal(F.opens, 1);
-	assert_int_equal(F.eventfds, 4);
+	/* Two per vring, and the config interrupt's. */
+	assert_int_equal(F.eventfds, 5);
 	n = F.ncalls;
 	vv_dev_close(&dev);
-	/* Reset before letting go, then every fd: the vdpa node and 4 eventfds. */
+	/* Reset before letting go, then every fd: the vdpa node and 5 eventfds. */
 	assert_int_equal(F.calls[n].kind, C_IOCTL);
 	assert_int_equal(F.calls[n].req, VHOST_VDPA_SET_STATUS);
 	assert_int_equal(F.calls[n].val, 0);
 	assert_no_fd_open();
-	assert_int_equal(F.closes, 5);
+	assert_int_equal(F.closes, 6);
 	/* Closing twice is harmless and closes nothing again. */
 	vv_dev_close(&dev);
 	assert_no_fd_open();
@@ -978,7 +1020,8 @@ test_close_without_start(void **state)
 	assert_int_equal(vv_dev_mem_add(&dev, MEM1, MEM_LEN), 0);
 	vv_dev_close(&dev);
 	assert_no_fd_open();
-	assert_int_equal(F.eventfds, 0);
+	/* Only the config interrupt's, made at open. */
+	assert_int_equal(F.eventfds, 1);
 }
 
 static void
@@ -997,7 +1040,7 @@ test_restart(void **state)
 	assert_int_equal(F.nmsgs, n + 5);
 	assert_int_equal(F.ntlb, 2);
 	/* The eventfds are kept across a restart. */
-	assert_int_equal(F.eventfds, 4);
+	assert_int_equal(F.eventfds, 5);
 	assert_int_equal(F.status, S_ACK | S_DRV | S_FOK | S_DOK);
 	assert_null(F.violation);
 	assert_int_equal(log_errors, 0);
@@ -1167,9 +1210,14 @@ test_config_fields(void **state)
 static bool
 tolerated(const struct call *c)
 {
+	/* The config interrupt's eventfd, made right after the config read. */
+	if (c->kind == C_EVENTFD && c > F.calls && c[-1].kind == C_IOCTL &&
+	    c[-1].req == VHOST_VDPA_GET_CONFIG)
+		return true;
 	if (c->kind != C_IOCTL)
 		return false;
 	switch (c->req) {
+	case VHOST_VDPA_SET_CONFIG_CALL:	/* link seen only when polled */
 	case VHOST_VDPA_GET_VQS_COUNT:	/* older kernels lack the limits */
 	case VHOST_VDPA_GET_VRING_NUM:
 	case VHOST_VDPA_GET_CONFIG_SIZE:
@@ -1521,6 +1569,74 @@ test_iotlb_enomem(void **state)
 	assert_no_fd_open();
 }
 
+/* Some kernels report a memlock limit that is too low as EFAULT. */
+static void
+test_iotlb_efault_memlock(void **state)
+{
+	struct rlimit saved, low;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &saved), 0);
+	low = saved;
+	low.rlim_cur = 64 * 1024;
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &low), 0);
+	F.fail_kind = C_WRITE;
+	F.fail_errno = EFAULT;
+	assert_int_equal(open_map_start(), -EFAULT);
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &saved), 0);
+	assert_logged("ulimit -l unlimited");
+	assert_logged("LimitMEMLOCK");
+	assert_logged("RLIMIT_MEMLOCK (0 MiB)");
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+
+	/* A limit above what is mapped: not the cause, not named. */
+	fake_reset();
+	log_reset();
+	F.fail_kind = C_WRITE;
+	F.fail_errno = EFAULT;
+	if (saved.rlim_cur == RLIM_INFINITY || saved.rlim_cur > (1ull << 40)) {
+		assert_int_equal(open_map_start(), -EFAULT);
+		assert_not_logged("RLIMIT_MEMLOCK");
+		vv_dev_close(&dev);
+	}
+	assert_no_fd_open();
+}
+
+/* path= may name the vDPA device; sysfs gives its vhost-vdpa node. */
+static void
+test_path_vdpa_name(void **state)
+{
+	char root[] = "/tmp/vv-sysfs-XXXXXX", p[256];
+	const char *saved = vv_sysfs_root;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "mkdir -p %s/bus/vdpa/devices/dut/vhost-vdpa-0 %s/bus/vdpa/devices/other",
+		 root, root);
+	assert_int_equal(system(p), 0);
+	snprintf(p, sizeof(p), "%s/bus/vdpa/devices/other/driver", root);
+	assert_int_equal(symlink("../../../../bus/vdpa/drivers/virtio_vdpa", p), 0);
+	vv_sysfs_root = root;
+
+	params.path = "dut";
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_string_equal(dev.path, NODE);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+
+	params.path = "other";
+	expect_open_fails(-ENODEV, "bound to virtio_vdpa, not vhost_vdpa");
+	assert_logged("/sys/bus/vdpa/drivers/vhost_vdpa/bind");
+	params.path = "nosuch";
+	expect_open_fails(-ENOENT, "or the name of a vDPA device");
+	params.path = NODE;
+	vv_sysfs_root = saved;
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	assert_int_equal(system(p), 0);
+}
+
 static void
 test_iotlb_short_write(void **state)
 {
@@ -1571,7 +1687,7 @@ test_start_bad_vring_count(void **state)
 	assert_int_equal(vv_dev_open(&dev, &params), 0);
 	assert_int_equal(vv_dev_start(&dev, vrings, 0), -EINVAL);
 	assert_int_equal(vv_dev_start(&dev, vrings, 3), -EINVAL);
-	assert_int_equal(F.eventfds, 0);
+	assert_int_equal(F.eventfds, 1);
 	vv_dev_close(&dev);
 	assert_no_fd_open();
 }
@@ -1799,6 +1915,133 @@ test_ctrl_stuck_until_restart(void **state)
 	ctrl_done();
 }
 
+/*
+ * The address table goes as one command, unicast then multicast; VLANs are
+ * filtered only when the port asked for it at start (CTRL_VLAN acked then,
+ * and only then); the link announcement is acknowledged.
+ */
+static void
+test_ctrl_tables_vlan_announce(void **state)
+{
+	static const uint8_t uc[2][6] = { { 2, 0, 0, 0, 0, 1 },
+					  { 2, 0, 0, 0, 0, 2 } };
+	static const uint8_t mc[1][6] = { { 1, 0, 0x5e, 1, 2, 3 } };
+	static uint8_t many[VV_MAC_TABLE_MAX + 1][6];
+	uint32_t n;
+
+	(void)state;
+	F.features |= VV_BIT(VIRTIO_NET_F_CTRL_RX) |
+		VV_BIT(VIRTIO_NET_F_CTRL_VLAN) |
+		VV_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE);
+	params.wish.ctrl_vq = true;
+	assert_int_equal(ctrl_open_start(1), 0);
+	assert_null(F.violation);
+	/* Not asked for at start: the device filters no VLAN at all. */
+	assert_false(F.acked & VV_BIT(VIRTIO_NET_F_CTRL_VLAN));
+	assert_int_equal(vv_dev_ctrl_vlan(&dev, 100, true), 0);
+	assert_int_equal(F.nctrl, 0);
+
+	assert_int_equal(vv_dev_ctrl_mac_table(&dev, uc, 2, mc, 1), 0);
+	assert_int_equal(F.nctrl, 1);
+	assert_int_equal(F.ctrl_cmds[0].cls, VIRTIO_NET_CTRL_MAC);
+	assert_int_equal(F.ctrl_cmds[0].cmd, VIRTIO_NET_CTRL_MAC_TABLE_SET);
+	assert_int_equal(F.ctrl_cmds[0].len, 4 + 12 + 4 + 6);
+	memcpy(&n, F.ctrl_cmds[0].data, 4);
+	assert_int_equal(n, 2);
+	assert_memory_equal(F.ctrl_cmds[0].data + 4, uc, 12);
+	memcpy(&n, F.ctrl_cmds[0].data + 16, 4);
+	assert_int_equal(n, 1);
+	assert_memory_equal(F.ctrl_cmds[0].data + 20, mc, 6);
+	/* An empty table is a command too: it drops every extra address. */
+	assert_int_equal(vv_dev_ctrl_mac_table(&dev, NULL, 0, NULL, 0), 0);
+	assert_int_equal(F.ctrl_cmds[1].len, 8);
+	assert_int_equal(vv_dev_ctrl_mac_table(&dev, many,
+					       VV_MAC_TABLE_MAX + 1, NULL, 0),
+			 -ENOSPC);
+	assert_logged("at most 32 unicast");
+	assert_int_equal(F.nctrl, 2);
+
+	assert_int_equal(vv_dev_ctrl_announce_ack(&dev), 0);
+	assert_int_equal(F.ctrl_cmds[2].cls, VIRTIO_NET_CTRL_ANNOUNCE);
+	assert_int_equal(F.ctrl_cmds[2].cmd, VIRTIO_NET_CTRL_ANNOUNCE_ACK);
+	assert_int_equal(F.ctrl_cmds[2].len, 0);
+
+	/* Asked for: CTRL_VLAN is acked and the table edited one id at a time. */
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	dev.vlan_filter = true;
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	assert_true(F.acked & VV_BIT(VIRTIO_NET_F_CTRL_VLAN));
+	F.nctrl = 0;
+	assert_int_equal(vv_dev_ctrl_vlan(&dev, 100, true), 0);
+	assert_int_equal(vv_dev_ctrl_vlan(&dev, 100, false), 0);
+	assert_int_equal(vv_dev_ctrl_vlan(&dev, 4096, true), -EINVAL);
+	assert_int_equal(F.nctrl, 2);
+	assert_int_equal(F.ctrl_cmds[0].cls, VIRTIO_NET_CTRL_VLAN);
+	assert_int_equal(F.ctrl_cmds[0].cmd, VIRTIO_NET_CTRL_VLAN_ADD);
+	assert_int_equal(F.ctrl_cmds[0].len, 2);
+	assert_int_equal(F.ctrl_cmds[0].data[0] | F.ctrl_cmds[0].data[1] << 8,
+			 100);
+	assert_int_equal(F.ctrl_cmds[1].cmd, VIRTIO_NET_CTRL_VLAN_DEL);
+	ctrl_done();
+
+	/* Features the device lacks are refused, not faked. */
+	fake_reset();
+	F.features |= VV_BIT(VIRTIO_NET_F_CTRL_RX);
+	params.wish.ctrl_vq = true;
+	assert_int_equal(ctrl_open_start(1), 0);
+	assert_int_equal(vv_dev_ctrl_vlan(&dev, 1, true), -ENOTSUP);
+	assert_int_equal(vv_dev_ctrl_announce_ack(&dev), -ENOTSUP);
+	ctrl_done();
+}
+
+/*
+ * Config interrupts: the eventfd is armed at every start (a reset forgets
+ * it), and an event tells a link change and an announce request apart.
+ */
+static void
+test_config_interrupt(void **state)
+{
+	bool up = false;
+	int fd;
+
+	(void)state;
+	F.features |= VV_BIT(VIRTIO_NET_F_CTRL_RX) |
+		VV_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE);
+	F.cfg.status = VIRTIO_NET_S_LINK_UP;
+	params.wish.ctrl_vq = true;
+	assert_int_equal(ctrl_open_start(1), 0);
+	fd = vv_dev_config_fd(&dev);
+	assert_true(fd >= 0);
+	assert_int_equal(F.config_call, fd);
+	assert_int_equal(vv_dev_config_event(&dev, &up), 0);
+	assert_true(up);
+
+	fake_config_change(0);
+	assert_int_equal(vv_dev_config_event(&dev, &up),
+			 VV_CONFIG_LINK_CHANGED);
+	assert_false(up);
+	assert_int_equal(F.config_signals, 0);
+	assert_int_equal(vv_dev_config_event(&dev, &up), 0);
+	fake_config_change(VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE);
+	assert_int_equal(vv_dev_config_event(&dev, &up),
+			 VV_CONFIG_LINK_CHANGED | VV_CONFIG_ANNOUNCE);
+	assert_true(up);
+
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	assert_int_equal(F.config_call, -1);
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	assert_int_equal(F.config_call, fd);
+	ctrl_done();
+
+	/* Without STATUS there is no link to follow, and no eventfd. */
+	fake_reset();
+	F.features &= ~VV_BIT(VIRTIO_NET_F_STATUS);
+	assert_int_equal(vv_dev_open(&dev, &params), 0);
+	assert_int_equal(vv_dev_config_fd(&dev), -1);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
 static void
 test_ctrl_without_memory(void **state)
 {
@@ -1863,6 +2106,8 @@ main(void)
 		T(test_features_ok_rejected),
 		T(test_failed_status_is_accepted),
 		T(test_iotlb_enomem),
+		T(test_iotlb_efault_memlock),
+		T(test_path_vdpa_name),
 		T(test_iotlb_short_write),
 		T(test_memory_outside_iova_range),
 		T(test_start_bad_vring_count),
@@ -1874,6 +2119,8 @@ main(void)
 		T(test_ctrl_refused),
 		T(test_ctrl_silent),
 		T(test_ctrl_stuck_until_restart),
+		T(test_ctrl_tables_vlan_announce),
+		T(test_config_interrupt),
 		T(test_ctrl_without_memory),
 	};
 #undef T

@@ -15,6 +15,7 @@
 #include <rte_alarm.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_interrupts.h>
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
 #include <rte_memzone.h>
@@ -41,10 +42,15 @@ RTE_LOG_REGISTER_SUFFIX(virtio_vdpa_logtype_tx, tx, NOTICE);
 struct virtio_vdpa_private {
 	struct vv_dev dev;
 	struct virtio_vdpa_devargs args;
-	struct rte_ether_addr mac;
+	/* [0] is the port's address; the rest, the device's unicast table. */
+	struct rte_ether_addr macs[1 + VV_MAC_TABLE_MAX];
+	struct rte_ether_addr mc_addrs[VV_MAC_TABLE_MAX];
+	uint32_t nb_mc_addrs;
 	char mem_cb_name[RTE_MEMZONE_NAMESIZE];
 	bool mem_attached;
 	bool peer_watched;
+	/* The device's config interrupt, as an EAL interrupt source. */
+	struct rte_intr_handle *config_intr;
 	const struct rte_memzone *ctrl_mz;	/* the control queue's ring */
 	void *ctrl_priv;
 	/* Serialises control calls against the peer watch (alarm thread). */
@@ -97,9 +103,13 @@ ctl_unlock(struct virtio_vdpa_private *p)
 static uint64_t
 rx_offload_capa(const struct virtio_vdpa_private *p)
 {
+	uint64_t capa = 0;
+
 	if (p->dev.features & VV_BIT(VIRTIO_NET_F_MRG_RXBUF))
-		return RTE_ETH_RX_OFFLOAD_SCATTER;
-	return 0;
+		capa |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	if (p->dev.features & VV_BIT(VIRTIO_NET_F_CTRL_VLAN))
+		capa |= RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
+	return capa;
 }
 
 static int
@@ -139,7 +149,8 @@ eth_dev_infos_get(struct rte_eth_dev *eth, struct rte_eth_dev_info *info)
 
 	info->max_rx_queues = p->args.queues;
 	info->max_tx_queues = p->args.queues;
-	info->max_mac_addrs = 1;
+	info->max_mac_addrs = p->dev.features & VV_BIT(VIRTIO_NET_F_CTRL_RX) ?
+		RTE_DIM(p->macs) : 1;
 	info->min_mtu = RTE_ETHER_MIN_MTU;
 	info->max_mtu = p->max_mtu;
 	info->max_rx_pktlen = p->max_mtu + RTE_ETHER_HDR_LEN +
@@ -368,6 +379,64 @@ queues_drain(struct rte_eth_dev *eth)
 			virtio_vdpa_txq_drain(eth->data->tx_queues[i]);
 }
 
+/*
+ * Sends the device's whole address table: the port's extra unicast
+ * addresses (slot `skip` left out, `add` put at slot `at`) and the
+ * multicast list.
+ */
+static int
+rx_table_push(struct rte_eth_dev *eth, uint32_t skip,
+	      const struct rte_ether_addr *add, uint32_t at)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	uint8_t uc[VV_MAC_TABLE_MAX][6], mc[VV_MAC_TABLE_MAX][6];
+	unsigned int n_uc = 0, i;
+	int ret;
+
+	for (i = 1; i < RTE_DIM(p->macs); i++) {
+		const struct rte_ether_addr *a = i == at ? add : &p->macs[i];
+
+		if (i != skip && !rte_is_zero_ether_addr(a))
+			memcpy(uc[n_uc++], a->addr_bytes, 6);
+	}
+	for (i = 0; i < p->nb_mc_addrs; i++)
+		memcpy(mc[i], p->mc_addrs[i].addr_bytes, 6);
+	ctl_lock(p);
+	ret = vv_dev_ctrl_mac_table(&p->dev, uc, n_uc, mc, p->nb_mc_addrs);
+	ctl_unlock(p);
+	return ret;
+}
+
+static int
+rx_filters_replay(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	const struct rte_vlan_filter_conf *vf = &eth->data->vlan_filter_conf;
+	unsigned int vid;
+	int ret;
+
+	ctl_lock(p);
+	ret = vv_dev_ctrl_mac(&p->dev, p->macs[0].addr_bytes);
+	ctl_unlock(p);
+	if (ret < 0 && ret != -ENOTSUP)
+		return ret;
+	if (p->nb_mc_addrs > 0) {
+		ret = rx_table_push(eth, 0, NULL, 0);
+		if (ret < 0)
+			return ret;
+	}
+	for (vid = 0; vid < 4096 && p->dev.vlan_filter; vid++) {
+		if (!(vf->ids[vid / 64] & (UINT64_C(1) << (vid % 64))))
+			continue;
+		ctl_lock(p);
+		ret = vv_dev_ctrl_vlan(&p->dev, (uint16_t)vid, true);
+		ctl_unlock(p);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int
 eth_dev_start(struct rte_eth_dev *eth)
 {
@@ -407,6 +476,8 @@ eth_dev_start(struct rte_eth_dev *eth)
 	}
 
 	ctl_lock(p);
+	p->dev.vlan_filter = (eth->data->dev_conf.rxmode.offloads &
+			      RTE_ETH_RX_OFFLOAD_VLAN_FILTER) != 0;
 	ret = vv_dev_start(&p->dev, vrings, 2u * nq);
 	ctl_unlock(p);
 	if (ret < 0) {
@@ -424,11 +495,12 @@ eth_dev_start(struct rte_eth_dev *eth)
 		eth->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 		eth->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	}
-	/* A reset forgot the address; the port's may differ from the config. */
-	ctl_lock(p);
-	ret = vv_dev_ctrl_mac(&p->dev, p->mac.addr_bytes);
-	ctl_unlock(p);
-	if (ret < 0 && ret != -ENOTSUP) {
+	/*
+	 * A reset forgot the filters. ethdev replays the addresses and the
+	 * receive modes after start; the multicast list and VLANs are ours.
+	 */
+	ret = rx_filters_replay(eth);
+	if (ret < 0) {
 		eth_dev_stop(eth);
 		return ret;
 	}
@@ -572,6 +644,78 @@ peer_watch_stop(struct rte_eth_dev *eth)
 	p->peer_watched = false;
 }
 
+/*
+ * The device signals a config change (link status, an announce request)
+ * on an eventfd: read on EAL's interrupt thread, never on the datapath.
+ */
+static void
+config_irq(void *arg)
+{
+	struct rte_eth_dev *eth = arg;
+	struct virtio_vdpa_private *p = priv_of(eth);
+	unsigned int ev;
+	bool up;
+
+	ctl_lock(p);
+	ev = vv_dev_config_event(&p->dev, &up);
+	ctl_unlock(p);
+	if (!(ev & VV_CONFIG_LINK_CHANGED))
+		return;
+	PMD_LOG(INFO, "port %u: the device reports link %s\n",
+		eth->data->port_id, up ? "up" : "down");
+	eth_link_update(eth, 0);
+	rte_eth_dev_callback_process(eth, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+static int
+config_irq_attach(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	int fd = vv_dev_config_fd(&p->dev), ret;
+
+	if (fd < 0)
+		return 0;
+	p->config_intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (p->config_intr == NULL ||
+	    rte_intr_fd_set(p->config_intr, fd) < 0 ||
+	    rte_intr_type_set(p->config_intr, RTE_INTR_HANDLE_EXT) < 0) {
+		PMD_INIT_LOG(ERR, "port %u: no interrupt handle for the device's config interrupt\n",
+			     eth->data->port_id);
+		rte_intr_instance_free(p->config_intr);
+		p->config_intr = NULL;
+		return -ENOMEM;
+	}
+	ret = rte_intr_callback_register(p->config_intr, config_irq, eth);
+	if (ret < 0) {
+		PMD_INIT_LOG(ERR, "port %u: cannot watch the device's config interrupt: %s\n",
+			     eth->data->port_id, rte_strerror(-ret));
+		rte_intr_instance_free(p->config_intr);
+		p->config_intr = NULL;
+		return ret;
+	}
+	eth->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
+	return 0;
+}
+
+static void
+config_irq_detach(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	int ret;
+
+	if (p->config_intr == NULL)
+		return;
+	/* -EAGAIN: the callback runs right now; wait for it to return. */
+	do {
+		ret = rte_intr_callback_unregister(p->config_intr, config_irq,
+						   eth);
+		if (ret == -EAGAIN)
+			rte_delay_us_sleep(1000);
+	} while (ret == -EAGAIN);
+	rte_intr_instance_free(p->config_intr);
+	p->config_intr = NULL;
+}
+
 static int
 eth_dev_close(struct rte_eth_dev *eth)
 {
@@ -587,6 +731,7 @@ eth_dev_close(struct rte_eth_dev *eth)
 	for (i = 0; i < eth->data->nb_tx_queues; i++)
 		eth_tx_queue_release(eth, i);
 	peer_watch_stop(eth);
+	config_irq_detach(eth);
 	if (p->mem_attached) {
 		virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
 		p->mem_attached = false;
@@ -750,7 +895,94 @@ eth_mac_addr_set(struct rte_eth_dev *eth, struct rte_ether_addr *mac)
 	ctl_unlock(p);
 	if (ret < 0 && ret != -ENOTSUP)
 		return ret;
-	p->mac = *mac;
+	p->macs[0] = *mac;
+	return 0;
+}
+
+static int
+eth_mac_addr_add(struct rte_eth_dev *eth, struct rte_ether_addr *mac,
+		 uint32_t index, uint32_t vmdq)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+
+	RTE_SET_USED(vmdq);
+	if (!(p->dev.features & VV_BIT(VIRTIO_NET_F_CTRL_RX)))
+		return -ENOTSUP;
+	return rx_table_push(eth, 0, mac, index);
+}
+
+static void
+eth_mac_addr_remove(struct rte_eth_dev *eth, uint32_t index)
+{
+	if (rx_table_push(eth, index, NULL, 0) < 0)
+		PMD_LOG(ERR, "port %u: the device still accepts the address removed from slot %u\n",
+			eth->data->port_id, index);
+}
+
+static int
+eth_set_mc_addr_list(struct rte_eth_dev *eth, struct rte_ether_addr *list,
+		     uint32_t n)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	struct rte_ether_addr old[VV_MAC_TABLE_MAX];
+	uint32_t nb_old = p->nb_mc_addrs, i;
+	int ret;
+
+	if (!(p->dev.features & VV_BIT(VIRTIO_NET_F_CTRL_RX)))
+		return -ENOTSUP;
+	if (n > RTE_DIM(p->mc_addrs)) {
+		PMD_LOG(ERR, "port %u: %u multicast addresses given; the device's filter holds %u (use allmulticast for more)\n",
+			eth->data->port_id, n, (unsigned int)RTE_DIM(p->mc_addrs));
+		return -ENOSPC;
+	}
+	for (i = 0; i < n; i++) {
+		if (!rte_is_multicast_ether_addr(&list[i])) {
+			PMD_LOG(ERR, "port %u: " RTE_ETHER_ADDR_PRT_FMT " is not a multicast address\n",
+				eth->data->port_id, RTE_ETHER_ADDR_BYTES(&list[i]));
+			return -EINVAL;
+		}
+	}
+	memcpy(old, p->mc_addrs, sizeof(old));
+	memcpy(p->mc_addrs, list, n * sizeof(list[0]));
+	p->nb_mc_addrs = n;
+	ret = rx_table_push(eth, 0, NULL, 0);
+	if (ret < 0) {
+		memcpy(p->mc_addrs, old, sizeof(old));
+		p->nb_mc_addrs = nb_old;
+	}
+	return ret;
+}
+
+static int
+eth_vlan_filter_set(struct rte_eth_dev *eth, uint16_t vid, int on)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	int ret;
+
+	ctl_lock(p);
+	ret = vv_dev_ctrl_vlan(&p->dev, vid, on != 0);
+	ctl_unlock(p);
+	return ret;
+}
+
+/* The device learns whether it filters VLANs at start (CTRL_VLAN or not). */
+static int
+eth_vlan_offload_set(struct rte_eth_dev *eth, int mask)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	uint64_t rx = eth->data->dev_conf.rxmode.offloads;
+	bool filter = (rx & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) != 0;
+
+	if ((mask & RTE_ETH_VLAN_FILTER_MASK) && eth->data->dev_started &&
+	    filter != p->dev.vlan_filter) {
+		PMD_LOG(ERR, "port %u: VLAN filtering is switched %s at port start; stop the port, change it, and start it again\n",
+			eth->data->port_id, filter ? "on" : "off");
+		return -EBUSY;
+	}
+	if ((mask & ~RTE_ETH_VLAN_FILTER_MASK) &&
+	    (rx & (RTE_ETH_RX_OFFLOAD_VLAN_STRIP | RTE_ETH_RX_OFFLOAD_VLAN_EXTEND |
+		   RTE_ETH_RX_OFFLOAD_QINQ_STRIP)))
+		return -ENOTSUP;
 	return 0;
 }
 
@@ -769,6 +1001,11 @@ static const struct eth_dev_ops eth_dev_ops = {
 	.allmulticast_disable = eth_allmulticast_disable,
 	.mtu_set = eth_mtu_set,
 	.mac_addr_set = eth_mac_addr_set,
+	.mac_addr_add = eth_mac_addr_add,
+	.mac_addr_remove = eth_mac_addr_remove,
+	.set_mc_addr_list = eth_set_mc_addr_list,
+	.vlan_filter_set = eth_vlan_filter_set,
+	.vlan_offload_set = eth_vlan_offload_set,
 	.rx_queue_setup = eth_rx_queue_setup,
 	.rx_queue_release = eth_rx_queue_release,
 	.tx_queue_setup = eth_tx_queue_setup,
@@ -812,11 +1049,11 @@ static void
 pick_mac(struct virtio_vdpa_private *p)
 {
 	if (p->args.mac_set)
-		p->mac = p->args.mac;
+		p->macs[0] = p->args.mac;
 	else if (p->dev.info.has_mac)
-		memcpy(p->mac.addr_bytes, p->dev.info.mac, RTE_ETHER_ADDR_LEN);
+		memcpy(p->macs[0].addr_bytes, p->dev.info.mac, RTE_ETHER_ADDR_LEN);
 	else
-		rte_eth_random_addr(p->mac.addr_bytes);
+		rte_eth_random_addr(p->macs[0].addr_bytes);
 }
 
 static int
@@ -880,9 +1117,12 @@ eth_probe(struct rte_vdev_device *vdev)
 	ret = peer_watch_start(eth);
 	if (ret < 0)
 		goto fail_mem;
+	ret = config_irq_attach(eth);
+	if (ret < 0)
+		goto fail_watch;
 
 	pick_mac(p);
-	eth->data->mac_addrs = &p->mac;
+	eth->data->mac_addrs = p->macs;
 	eth->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
 	eth->data->dev_link.link_speed = p->args.speed ? p->args.speed :
 		RTE_ETH_SPEED_NUM_UNKNOWN;
@@ -896,9 +1136,11 @@ eth_probe(struct rte_vdev_device *vdev)
 	rte_eth_dev_probing_finish(eth);
 	PMD_INIT_LOG(INFO, "%s: port %u on %s, MAC " RTE_ETHER_ADDR_PRT_FMT "\n",
 		     name, eth->data->port_id, p->args.path,
-		     RTE_ETHER_ADDR_BYTES(&p->mac));
+		     RTE_ETHER_ADDR_BYTES(&p->macs[0]));
 	return 0;
 
+fail_watch:
+	peer_watch_stop(eth);
 fail_mem:
 	virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
 fail_dev:

@@ -1,0 +1,83 @@
+#!/bin/sh
+# E2E (guest script): the device's receive filters follow the port, through
+# the control queue of QEMU's virtio-net (vp_vdpa). A return code is not
+# enough: the peer sends frames the device must drop or pass, and the
+# driver's Rx counter says which it did. Steps (driver in rxonly, peer in
+# txonly, frames to the peer's eth-peer address):
+#   promiscuous off/on, MAC address set, unicast address add/remove,
+#   multicast list add/remove, all-multicast on/off.
+# The VLAN filter is not here: no traffic side available in the VM sends
+# tagged frames (testpmd's engines that tag rely on the PMD to insert the
+# tag, and virtio_user inserts only in tx_prepare, which they never call).
+# vv-kinds: vp_vdpa
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/test-lib.sh"
+
+T=ctrl_filters
+WIN=${VV_FILTER_SECS:-1}
+DUT_MAC=52:54:00:00:01:01
+FOREIGN=02:00:00:00:00:00
+MCAST=01:00:5e:01:02:03
+failed=0
+
+# Runs a driver command, lets frames in flight land, and counts what the
+# device lets through in WIN seconds: EXPECT is none or some.
+step() { # NAME EXPECT CMD...
+	_name="$T.$1.$VV_DRIVER" _want=$2 _m=$(_tp_lines drv)
+	shift 2
+	for _c in "$@"; do
+		driver_cmd "$_c" 'testpmd> ' 20 || { vv_fail "$_name" "command '$_c' failed"; failed=$((failed + 1)); return; }
+	done
+	sleep 0.3
+	if ! driver_rx_in "$WIN" || [ -z "$DRV_RX_IN" ]; then
+		vv_fail "$_name" "cannot read the port's Rx counter"
+		failed=$((failed + 1))
+		return
+	fi
+	_bad=$(_tp_since drv "$_m" | grep -iE 'error|fail|not supported' | grep -v 'errors: ' | tail -n1)
+	case $_want in
+	none) [ "$DRV_RX_IN" -eq 0 ] && { vv_pass "$_name: the device dropped every frame"; return; }
+		_why="the device let $DRV_RX_IN frames through in ${WIN} s" ;;
+	some) [ "$DRV_RX_IN" -gt 0 ] && { vv_pass "$_name: $DRV_RX_IN frames passed in ${WIN} s"; return; }
+		_why="no frame passed in ${WIN} s" ;;
+	esac
+	vv_fail "$_name" "$_why after '$*'${_bad:+ (port said: $_bad)}"
+	failed=$((failed + 1))
+}
+
+peer_to() { # DST-MAC
+	device_cmd stop 'Done|not started' 20 || return 1
+	device_cmd "set eth-peer 0 $1" 'testpmd> ' 10 || return 1
+	device_cmd start 'forwarding' 20
+}
+
+run() {
+	device_start txonly || { R="device did not start"; return 1; }
+	driver_start "$(vv_vdev)" --forward-mode=rxonly ||
+		{ R="driver did not start"; return 1; }
+	driver_cmd start 'forwarding' || { R="driver start failed"; return 1; }
+	peer_to "$FOREIGN" || { R="peer did not start sending"; return 1; }
+
+	step promisc_off none "set promisc 0 off"
+	step promisc_on some "set promisc 0 on"
+	step mac_set_theirs some "set promisc 0 off" "mac_addr set 0 $FOREIGN"
+	step mac_set_own none "mac_addr set 0 $DUT_MAC"
+	step mac_add some "mac_addr add 0 $FOREIGN"
+	step mac_remove none "mac_addr remove 0 $FOREIGN"
+
+	peer_to "$MCAST" || { R="peer did not switch to multicast"; return 1; }
+	step mcast_unlisted none "show port info 0"
+	step mcast_list_add some "mcast_addr add 0 $MCAST"
+	step mcast_list_remove none "mcast_addr remove 0 $MCAST"
+	step allmulti_on some "set allmulti 0 on"
+	step allmulti_off none "set allmulti 0 off"
+
+	driver_stop || { R="driver testpmd did not exit cleanly (rc=$DRV_RC)"; return 1; }
+	device_stop || { R="peer teardown failed"; return 1; }
+}
+
+R=
+run || { vv_fail "$T.setup.$VV_DRIVER" "$R"; failed=$((failed + 1)); }
+vv_cleanup
+[ $failed = 0 ]
