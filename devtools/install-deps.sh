@@ -5,7 +5,7 @@ set -eu
 
 PKGS="dpdk dpdk-dev libdpdk-dev meson ninja-build pkg-config gcc libnuma-dev
 libcmocka-dev qemu-system-x86 busybox-static xz-utils cpio kmod python3
-dpkg-dev util-linux iproute2 binutils bsdutils valgrind make patch"
+dpkg-dev util-linux iproute2 binutils bsdutils valgrind make patch strace"
 
 missing=""
 for p in $PKGS; do

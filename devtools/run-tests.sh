@@ -146,7 +146,7 @@ if [ $e2e = 1 ] && [ $asan = 1 ]; then
 	if VV_ASAN_OPTIONS=detect_leaks=1 \
 		VV_UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		"$SRC/app/test/e2e/run-e2e.sh" --driver ours \
-		--build-dir build-asan integrity cycles stop hotplug vanish ctrl_filters link_events \
+		--build-dir build-asan integrity cycles stop hotplug vanish ctrl_filters link_events doorbells \
 		2>&1 | tee "$log"; then :; else
 		stage_fail="$stage_fail e2e-asan"
 	fi

@@ -28,6 +28,9 @@ dev_close_fds(struct vv_dev *d)
 	unsigned int i;
 
 	for (i = 0; i < VV_MAX_VRINGS; i++) {
+		if (d->doorbell[i] != NULL)
+			vv_sys->munmap(d->doorbell[i], d->doorbell_len[i]);
+		d->doorbell[i] = NULL;
 		if (d->kick_fd[i] >= 0)
 			vv_sys->close(d->kick_fd[i]);
 		if (d->call_fd[i] >= 0)
@@ -478,6 +481,28 @@ dev_vrings_up(struct vv_dev *d)
 	return 0;
 }
 
+/*
+ * Maps each vring's notification page once: a kick is then a store, not
+ * a write() system call. The first refusal is the device's answer for all.
+ */
+static void
+dev_doorbells_map(struct vv_dev *d)
+{
+	unsigned int i;
+
+	if (!(d->ops->caps & VV_CAP_DOORBELL))
+		return;
+	for (i = 0; i < d->nr_vrings; i++) {
+		if (d->doorbell[i] != NULL)
+			continue;
+		d->doorbell[i] = d->ops->map_doorbell(d, i, &d->doorbell_len[i]);
+		if (d->doorbell[i] == NULL)
+			return;
+	}
+	VV_INFO("%s: doorbells mapped for %u vrings: a kick is one store",
+		d->path, d->nr_vrings);
+}
+
 /* A reset forgot the config eventfd; without it only polling sees links. */
 static void
 dev_config_irq_up(struct vv_dev *d)
@@ -588,6 +613,7 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	if (ret < 0)
 		goto fail;
 	dev_config_irq_up(d);
+	dev_doorbells_map(d);
 	status |= VIRTIO_CONFIG_S_DRIVER_OK;
 	ret = dev_set_status_checked(d, status, "DRIVER_OK");
 	if (ret < 0)

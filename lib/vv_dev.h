@@ -71,6 +71,8 @@ enum vv_backend_caps {
 	VV_CAP_PEER_CAN_LEAVE = 1u << 1,
 	/* The device signals config changes on an eventfd (set_config_call). */
 	VV_CAP_CONFIG_IRQ = 1u << 2,
+	/* A vring's doorbell may be mapped into the process (map_doorbell). */
+	VV_CAP_DOORBELL = 1u << 3,
 };
 
 /*
@@ -116,6 +118,12 @@ struct vv_backend_ops {
 	 */
 	int (*set_config_call)(struct vv_dev *d, int fd);
 	/*
+	 * VV_CAP_DOORBELL: maps vring idx's notification page; NULL (with
+	 * the reason logged at info) where the device offers none, and the
+	 * kick eventfd serves instead. *len is what to unmap.
+	 */
+	void *(*map_doorbell)(struct vv_dev *d, unsigned int idx, size_t *len);
+	/*
 	 * VV_CAP_PEER_CAN_LEAVE only. peer_alive notices a hang-up without
 	 * blocking. reconnect does not wait: -EAGAIN means no peer yet.
 	 * disconnect drops the peer and keeps the device state for its return.
@@ -139,6 +147,9 @@ struct vv_dev {
 	unsigned int nr_vrings;
 	int kick_fd[VV_MAX_VRINGS];
 	int call_fd[VV_MAX_VRINGS];
+	/* Mapped notification pages, kept from the first start to close. */
+	void *doorbell[VV_MAX_VRINGS];
+	size_t doorbell_len[VV_MAX_VRINGS];
 	bool started;
 	bool mapped;		/* device IOTLB mirrors memmap */
 	/* What the last start handed the device, for a returning peer. */
@@ -312,6 +323,17 @@ static inline int
 vv_dev_kick_fd(const struct vv_dev *d, unsigned int vring)
 {
 	return d->kick_fd[vring];
+}
+
+/*
+ * The vring's mapped doorbell, or NULL: then kick through vv_dev_kick_fd.
+ * A kick is one 16-bit store of the vring's index, after the avail index
+ * is visible. Valid from start to close, in this process only.
+ */
+static inline volatile uint16_t *
+vv_dev_doorbell(const struct vv_dev *d, unsigned int vring)
+{
+	return d->doorbell[vring];
 }
 
 #endif

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,8 @@ const struct vv_sys_ops vv_sys_libc = {
 	.ioctl = libc_ioctl,
 	.read = read,
 	.write = write,
+	.mmap = mmap,
+	.munmap = munmap,
 	.stat = stat,
 	.eventfd = libc_eventfd,
 	.socket = socket,

@@ -19,6 +19,10 @@ struct vv_sys_ops {
 	ssize_t (*write)(int fd, const void *buf, size_t len);
 	int (*stat)(const char *path, struct stat *st);
 	int (*eventfd)(unsigned int initval, int flags);
+	/* A vring's doorbell page, mapped from the vhost-vdpa fd. */
+	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd,
+		      off_t off);
+	int (*munmap)(void *addr, size_t len);
 	/* The vhost-user backend's socket calls. */
 	int (*socket)(int domain, int type, int protocol);
 	int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);

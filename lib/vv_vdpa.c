@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <linux/vhost.h>
 #include <linux/virtio_ids.h>
@@ -341,9 +343,31 @@ vdpa_set_config_call(struct vv_dev *d, int fd)
 	return 0;
 }
 
+/*
+ * vhost-vdpa maps vring idx's notification area at offset idx pages of the
+ * device fd, when the device has one of exactly a page (drivers/vhost/
+ * vdpa.c); VDUSE has none.
+ */
+static void *
+vdpa_map_doorbell(struct vv_dev *d, unsigned int idx, size_t *len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	p = vv_sys->mmap(NULL, (size_t)page, PROT_WRITE, MAP_SHARED, d->fd,
+			 (off_t)idx * page);
+	if (p == MAP_FAILED) {
+		VV_INFO("%s: no doorbell page for vring %u (%s); kicks go through the eventfd",
+			d->path, idx, strerror(errno));
+		return NULL;
+	}
+	*len = (size_t)page;
+	return p;
+}
+
 const struct vv_backend_ops vv_backend_vdpa = {
 	.name = "vhost-vdpa",
-	.caps = VV_CAP_CONFIG_IRQ,
+	.caps = VV_CAP_CONFIG_IRQ | VV_CAP_DOORBELL,
 	.open = vdpa_open,
 	.close = vdpa_close,
 	.set_status = vdpa_set_status,
@@ -355,4 +379,5 @@ const struct vv_backend_ops vv_backend_vdpa = {
 	.vring_setup = vdpa_vring_setup,
 	.vring_enable = vdpa_vring_enable,
 	.set_config_call = vdpa_set_config_call,
+	.map_doorbell = vdpa_map_doorbell,
 };

@@ -15,7 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/test-lib.sh"
 
 T=ctrl_filters
-WIN=${VV_FILTER_SECS:-1}
+WIN=${VV_FILTER_SECS:-0.5}
 DUT_MAC=52:54:00:00:01:01
 FOREIGN=02:00:00:00:00:00
 MCAST=01:00:5e:01:02:03
@@ -29,7 +29,7 @@ step() { # NAME EXPECT CMD...
 	for _c in "$@"; do
 		driver_cmd "$_c" 'testpmd> ' 20 || { vv_fail "$_name" "command '$_c' failed"; failed=$((failed + 1)); return; }
 	done
-	sleep 0.3
+	sleep 0.2
 	if ! driver_rx_in "$WIN" || [ -z "$DRV_RX_IN" ]; then
 		vv_fail "$_name" "cannot read the port's Rx counter"
 		failed=$((failed + 1))

@@ -117,7 +117,7 @@ rxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
 	q->hdr_size = HDR;
 	q->mergeable = mergeable;
 	q->refill_thresh = 1;
-	q->kick_fd = -1;
+	q->notify.fd = -1;
 	virtio_vdpa_rxq_prepare(q);
 	assert_int_equal(virtio_vdpa_rxq_fill(q), 0);
 }
@@ -272,7 +272,7 @@ txq_new(struct virtio_vdpa_txq *q, bool in_order)
 	q->sw_ring = fx.sw;
 	q->hdr_size = HDR;
 	q->reclaim_thresh = RING;	/* reclaim on every burst */
-	q->kick_fd = -1;
+	q->notify.fd = -1;
 }
 
 static uint16_t

@@ -20,15 +20,18 @@
 #                                     DEV_RX_NOMBUF DEV_TX_DROPPED
 #   device_stop                       stats, tear down; sets DEV_RC
 #   device_cleanup                    what vv_cleanup adds for this kind
-# and DEVICE_KIND, its name in results, and DEVICE_VDPA_NAME, the vdpa
-# name of the device under test (empty for vhost_user).
+# and DEVICE_KIND, its name in results, DEVICE_VDPA_NAME, the vdpa name of
+# the device under test (empty for vhost_user), and DEVICE_LOSS_PCT, the
+# share of frames the device may drop (unset: none).
 #
 # Driver side and results (here):
 #   vv_vdev [PATH] [DEVARGS]                the vdev string for VV_DRIVER
 #   driver_testpmd VDEV [testpmd args]      one-shot driver run, stdin closed;
 #                                           sets DRV_RC DRV_LOG, returns 0;
 #                                           VV_MEMLOCK_KB: its memlock limit
-#   driver_start VDEV [testpmd args]        interactive driver (same args)
+#   driver_start VDEV [testpmd args]        interactive driver (same args);
+#                                           VV_DRIVER_WRAP: a command to run
+#                                           it under (strace ...)
 #   driver_cmd CMD [PATTERN [SECS]]         as device_cmd
 #   driver_link_up                          true if port 0 reports link up
 #   driver_rx_in SECS                       frames port 0 received in SECS
@@ -77,13 +80,13 @@ _vv_seq() {
 	echo $_vv_n
 }
 
-# Polls a shell condition every 0.2 s for up to SECS seconds.
+# Polls a shell condition every 0.1 s for up to SECS seconds.
 vv_wait() { # SECS CONDITION...
 	_vv_end=$(($(cut -d. -f1 /proc/uptime) + $1))
 	shift
 	while ! eval "$*"; do
 		[ "$(cut -d. -f1 /proc/uptime)" -lt $_vv_end ] || return 1
-		sleep 0.2
+		sleep 0.1
 	done
 }
 
@@ -257,9 +260,21 @@ _vv_driver_eal() {
 
 # --nb-ports=1: testpmd 22.11 carries on with zero ports when the vdev fails
 # to probe (EAL only logs "Bus (vdev) probe failed"); this makes it exit 1.
+# A sanitizer build of our plugin in Debian's (uninstrumented) testpmd: the
+# ASan runtime must be loaded first, and testpmd's own allocations are not
+# ours to check for leaks.
+_vv_sanitizer_env() {
+	[ "$VV_DRIVER" = ours ] || return 0
+	_asan=$(ldd "$VV_PLUGIN" 2>/dev/null | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p' | head -n1)
+	[ -n "$_asan" ] || return 0
+	echo "env LD_PRELOAD=$_asan ASAN_OPTIONS=${VV_ASAN_OPTIONS:+$VV_ASAN_OPTIONS:}detect_leaks=0 UBSAN_OPTIONS=${VV_UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+}
+
+# VV_DRIVER_WRAP, if set, runs the driver's testpmd under it (strace ...).
 _vv_driver_cmd() { # N VDEV
 	_eal=$(_vv_driver_eal) || return 1
-	echo "dpdk-testpmd -l 0,1 --main-lcore 1 --no-pci --file-prefix vvdrv$1 $_eal --vdev $2 -- --nb-cores=1 --nb-ports=1 --total-num-mbufs=$VV_MBUFS"
+	_san=$(_vv_sanitizer_env)
+	echo "${_san:+$_san }${VV_DRIVER_WRAP:+$VV_DRIVER_WRAP }dpdk-testpmd -l 0,1 --main-lcore 1 --no-pci --file-prefix vvdrv$1 $_eal --vdev $2 -- --nb-cores=1 --nb-ports=1 --total-num-mbufs=$VV_MBUFS"
 }
 
 # VV_MEMLOCK_KB, if set, is the run's RLIMIT_MEMLOCK.

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -92,6 +93,8 @@ struct fake {
 	bool short_write;	/* write() takes one byte less */
 	bool ctrl_silent;	/* the control queue never answers */
 	int config_call;	/* VHOST_VDPA_SET_CONFIG_CALL's fd; -1 after reset */
+	bool doorbells;		/* the device has a notification page per vring */
+	unsigned int doorbell_maps, doorbell_unmaps;
 	uint64_t config_signals;	/* pending on config_call */
 	uint8_t ctrl_nack_class;	/* refuses this class + 1 (0: none) */
 
@@ -444,6 +447,38 @@ fake_kick(int fd)
 		fake_ctrl_run(v);
 }
 
+/* A page per vring, as vhost-vdpa maps it at offset vring x page size. */
+static uint16_t doorbell_pages[VV_MAX_VRINGS][2048] __attribute__((aligned(4096)));
+
+static void *
+fake_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	(void)addr;
+	if (!fd_is(fd, FD_VDPA) || !(flags & MAP_SHARED) || !(prot & PROT_WRITE) ||
+	    len != (size_t)page || off % page != 0 ||
+	    off / page >= VV_MAX_VRINGS) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	if (!F.doorbells) {
+		errno = ENOTSUP;	/* drivers/vhost/vdpa.c without a notify area */
+		return MAP_FAILED;
+	}
+	F.doorbell_maps++;
+	return doorbell_pages[off / page];
+}
+
+static int
+fake_munmap(void *addr, size_t len)
+{
+	(void)addr;
+	(void)len;
+	F.doorbell_unmaps++;
+	return 0;
+}
+
 /* Only eventfds are read: the config interrupt's counter. */
 static ssize_t
 fake_read(int fd, void *buf, size_t len)
@@ -713,6 +748,8 @@ static const struct vv_sys_ops fake_ops = {
 	.ioctl = fake_ioctl,
 	.read = fake_read,
 	.write = fake_write,
+	.mmap = fake_mmap,
+	.munmap = fake_munmap,
 	.stat = fake_stat,
 	.eventfd = fake_eventfd,
 	.socket = fake_socket,
@@ -2042,6 +2079,39 @@ test_config_interrupt(void **state)
 	assert_no_fd_open();
 }
 
+/*
+ * Doorbells: a device with a notification page per vring gets it mapped
+ * once, kept across restarts and unmapped at close; without one, the kick
+ * eventfd serves and the reason is said.
+ */
+static void
+test_doorbells(void **state)
+{
+	(void)state;
+	F.doorbells = true;
+	assert_int_equal(open_map_start(), 0);
+	assert_int_equal(F.doorbell_maps, 2);
+	assert_ptr_equal(vv_dev_doorbell(&dev, 0), doorbell_pages[0]);
+	assert_ptr_equal(vv_dev_doorbell(&dev, 1), doorbell_pages[1]);
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	assert_int_equal(F.doorbell_maps, 2);
+	vv_dev_close(&dev);
+	assert_int_equal(F.doorbell_unmaps, 2);
+	assert_null(vv_dev_doorbell(&dev, 0));
+	assert_no_fd_open();
+
+	fake_reset();
+	log_reset();
+	assert_int_equal(open_map_start(), 0);
+	assert_null(vv_dev_doorbell(&dev, 0));
+	assert_int_equal(F.doorbell_unmaps, 0);
+	assert_true(log_has(VV_LOG_INFO, "kicks go through the eventfd"));
+	vv_dev_close(&dev);
+	assert_int_equal(F.doorbell_unmaps, 0);
+	assert_no_fd_open();
+}
+
 static void
 test_ctrl_without_memory(void **state)
 {
@@ -2121,6 +2191,7 @@ main(void)
 		T(test_ctrl_stuck_until_restart),
 		T(test_ctrl_tables_vlan_announce),
 		T(test_config_interrupt),
+		T(test_doorbells),
 		T(test_ctrl_without_memory),
 	};
 #undef T

@@ -307,7 +307,7 @@ eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	q->port_id = eth->data->port_id;
 	q->queue_id = qid;
 	q->refill_thresh = RTE_MIN(VV_RX_REFILL_THRESH, size / 2);
-	q->kick_fd = -1;
+	q->notify.fd = -1;
 	virtio_vdpa_rxq_prepare(q);
 	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size, false);
 	eth->data->rx_queues[qid] = q;
@@ -349,7 +349,7 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	q->fast_free = ((eth->data->dev_conf.txmode.offloads |
 			 (conf != NULL ? conf->offloads : 0)) &
 			RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
-	q->kick_fd = -1;
+	q->notify.fd = -1;
 	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size,
 			   (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)) != 0);
 	eth->data->tx_queues[qid] = q;
@@ -377,6 +377,15 @@ queues_drain(struct rte_eth_dev *eth)
 	for (i = 0; i < eth->data->nb_tx_queues; i++)
 		if (eth->data->tx_queues[i] != NULL)
 			virtio_vdpa_txq_drain(eth->data->tx_queues[i]);
+}
+
+static void
+notifier_set(struct virtio_vdpa_notifier *n, const struct vv_dev *d,
+	     unsigned int vring)
+{
+	n->doorbell = vv_dev_doorbell(d, vring);
+	n->vring = (uint16_t)vring;
+	n->fd = vv_dev_kick_fd(d, vring);
 }
 
 /*
@@ -462,7 +471,7 @@ eth_dev_start(struct rte_eth_dev *eth)
 				   rxq->ring.size, false);
 		vv_split_ring_init(&txq->ring, txq->mz->addr, txq->priv,
 				   txq->ring.size, in_order);
-		rxq->kick_fd = -1;
+		rxq->notify.fd = -1;
 		ret = virtio_vdpa_rxq_fill(rxq);
 		if (ret < 0) {
 			PMD_INIT_LOG(ERR, "port %u: mempool %s ran out filling Rx queue %u (%u mbufs needed per Rx queue); give the pool more mbufs\n",
@@ -488,10 +497,10 @@ eth_dev_start(struct rte_eth_dev *eth)
 		struct virtio_vdpa_rxq *rxq = eth->data->rx_queues[i];
 		struct virtio_vdpa_txq *txq = eth->data->tx_queues[i];
 
-		rxq->kick_fd = vv_dev_kick_fd(&p->dev, 2u * i);
-		txq->kick_fd = vv_dev_kick_fd(&p->dev, 2u * i + 1);
+		notifier_set(&rxq->notify, &p->dev, 2u * i);
+		notifier_set(&txq->notify, &p->dev, 2u * i + 1);
 		/* The buffers were posted before the device could see a kick. */
-		virtio_vdpa_kick(&rxq->ring, rxq->kick_fd);
+		virtio_vdpa_kick(&rxq->ring, &rxq->notify);
 		eth->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 		eth->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	}
@@ -811,6 +820,7 @@ eth_stats_reset(struct rte_eth_dev *eth)
 		if (q != NULL) {
 			memset(&q->stats, 0, sizeof(q->stats));
 			q->ring.bad_used = 0;
+			q->notify.kicks = 0;
 		}
 	}
 	for (i = 0; i < eth->data->nb_tx_queues; i++) {
@@ -819,9 +829,46 @@ eth_stats_reset(struct rte_eth_dev *eth)
 		if (q != NULL) {
 			memset(&q->stats, 0, sizeof(q->stats));
 			q->ring.bad_used = 0;
+			q->notify.kicks = 0;
 		}
 	}
 	return 0;
+}
+
+/* Per queue: how often it told the device about new work. */
+static const char *const xstat_names[] = { "rx_q%u_kicks", "tx_q%u_kicks" };
+
+static int
+eth_xstats_get_names(struct rte_eth_dev *eth, struct rte_eth_xstat_name *names,
+		     unsigned int size)
+{
+	unsigned int n = 2u * eth->data->nb_rx_queues, i;
+
+	if (names == NULL || size < n)
+		return (int)n;
+	for (i = 0; i < n; i++)
+		snprintf(names[i].name, sizeof(names[i].name),
+			 xstat_names[i % 2], i / 2);
+	return (int)n;
+}
+
+static int
+eth_xstats_get(struct rte_eth_dev *eth, struct rte_eth_xstat *xs,
+	       unsigned int size)
+{
+	unsigned int n = 2u * eth->data->nb_rx_queues, i;
+
+	if (xs == NULL || size < n)
+		return (int)n;
+	for (i = 0; i < n; i++) {
+		const struct virtio_vdpa_rxq *rq = eth->data->rx_queues[i / 2];
+		const struct virtio_vdpa_txq *tq = eth->data->tx_queues[i / 2];
+
+		xs[i].id = i;
+		xs[i].value = i % 2 == 0 ? (rq ? rq->notify.kicks : 0) :
+			(tq ? tq->notify.kicks : 0);
+	}
+	return (int)n;
 }
 
 static int
@@ -943,7 +990,9 @@ eth_set_mc_addr_list(struct rte_eth_dev *eth, struct rte_ether_addr *list,
 		}
 	}
 	memcpy(old, p->mc_addrs, sizeof(old));
-	memcpy(p->mc_addrs, list, n * sizeof(list[0]));
+	/* An empty list may come as NULL (testpmd's last mcast_addr remove). */
+	if (n > 0)
+		memcpy(p->mc_addrs, list, n * sizeof(list[0]));
 	p->nb_mc_addrs = n;
 	ret = rx_table_push(eth, 0, NULL, 0);
 	if (ret < 0) {
@@ -995,6 +1044,9 @@ static const struct eth_dev_ops eth_dev_ops = {
 	.link_update = eth_link_update,
 	.stats_get = eth_stats_get,
 	.stats_reset = eth_stats_reset,
+	.xstats_get = eth_xstats_get,
+	.xstats_get_names = eth_xstats_get_names,
+	.xstats_reset = eth_stats_reset,
 	.promiscuous_enable = eth_promiscuous_enable,
 	.promiscuous_disable = eth_promiscuous_disable,
 	.allmulticast_enable = eth_allmulticast_enable,

@@ -15,15 +15,21 @@
 #define VV_TX_FREE_BATCH 64
 
 void
-virtio_vdpa_kick(struct vv_split_ring *r, int kick_fd)
+virtio_vdpa_kick(struct vv_split_ring *r, struct virtio_vdpa_notifier *n)
 {
 	static const uint64_t one = 1;
 
-	if (vv_split_needs_kick(r)) {
-		/* A full eventfd only means a kick is already pending. */
-		if (write(kick_fd, &one, sizeof(one)) < 0)
-			return;
+	/* needs_kick fences: the avail index is visible before the store. */
+	if (!vv_split_needs_kick(r))
+		return;
+	n->kicks++;
+	if (n->doorbell != NULL) {
+		*n->doorbell = n->vring;
+		return;
 	}
+	/* A full eventfd only means a kick is already pending. */
+	if (write(n->fd, &one, sizeof(one)) < 0)
+		return;
 }
 
 /*
@@ -107,7 +113,7 @@ rxq_refill(struct virtio_vdpa_rxq *q)
 	}
 	if (total > 0) {
 		vv_split_avail_publish(&q->ring);
-		virtio_vdpa_kick(&q->ring, q->kick_fd);
+		virtio_vdpa_kick(&q->ring, &q->notify);
 	}
 	return total;
 }
@@ -476,7 +482,7 @@ virtio_vdpa_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	}
 	if (likely(nb_tx > 0)) {
 		vv_split_avail_publish(r);
-		virtio_vdpa_kick(r, q->kick_fd);
+		virtio_vdpa_kick(r, &q->notify);
 		q->stats.packets += nb_tx;
 		q->stats.bytes += bytes;
 	}

@@ -17,6 +17,17 @@ struct virtio_vdpa_queue_stats {
 	uint64_t nombuf;	/* Rx refills that found the pool empty */
 };
 
+/*
+ * How a queue tells the device it has work: one store to the vring's mapped
+ * doorbell, or else a write() to its kick eventfd.
+ */
+struct virtio_vdpa_notifier {
+	volatile uint16_t *doorbell;
+	uint16_t vring;		/* the value a doorbell store carries */
+	int fd;
+	uint64_t kicks;
+};
+
 struct virtio_vdpa_rxq {
 	struct vv_split_ring ring;
 	struct rte_mbuf **sw_ring;	/* mbuf posted at each descriptor */
@@ -29,7 +40,7 @@ struct virtio_vdpa_rxq {
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint16_t refill_thresh;
-	int kick_fd;
+	struct virtio_vdpa_notifier notify;
 	struct virtio_vdpa_queue_stats stats;
 	const struct rte_memzone *mz;	/* shared ring memory */
 	void *priv;			/* ring bookkeeping */
@@ -44,7 +55,7 @@ struct virtio_vdpa_txq {
 	uint16_t queue_id;
 	uint16_t reclaim_thresh;
 	bool fast_free;		/* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
-	int kick_fd;
+	struct virtio_vdpa_notifier notify;
 	struct virtio_vdpa_queue_stats stats;
 	const struct rte_memzone *mz;
 	void *priv;
@@ -66,6 +77,6 @@ void virtio_vdpa_rxq_drain(struct virtio_vdpa_rxq *q);
 void virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q);
 
 /* Rings the doorbell if the device has not disabled notifications. */
-void virtio_vdpa_kick(struct vv_split_ring *r, int kick_fd);
+void virtio_vdpa_kick(struct vv_split_ring *r, struct virtio_vdpa_notifier *n);
 
 #endif
