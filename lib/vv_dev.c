@@ -80,13 +80,15 @@ dev_resolve_vdpa_name(struct vv_dev *d)
 	closedir(dp);
 	snprintf(drv, sizeof(drv), "%s/driver", dir);
 	n = readlink(drv, dir, sizeof(dir) - 1);
-	base = "no driver";
-	if (n > 0) {
-		dir[n] = '\0';
-		base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	if (n <= 0) {
+		VV_ERR("vDPA device %s is bound to no driver, not vhost_vdpa, so it has no /dev/vhost-vdpa-N: modprobe vhost_vdpa; echo %s > /sys/bus/vdpa/drivers/vhost_vdpa/bind",
+		       d->path, d->path);
+		return -ENODEV;
 	}
+	dir[n] = '\0';
+	base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
 	VV_ERR("vDPA device %s is bound to %s, not vhost_vdpa, so it has no /dev/vhost-vdpa-N: modprobe vhost_vdpa; echo %s > /sys/bus/vdpa/drivers/%s/unbind; echo %s > /sys/bus/vdpa/drivers/vhost_vdpa/bind",
-	       d->path, base, d->path, n > 0 ? base : "<driver>", d->path);
+	       d->path, base, d->path, base, d->path);
 	return -ENODEV;
 }
 

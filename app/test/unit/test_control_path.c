@@ -1665,6 +1665,10 @@ test_path_vdpa_name(void **state)
 	params.path = "other";
 	expect_open_fails(-ENODEV, "bound to virtio_vdpa, not vhost_vdpa");
 	assert_logged("/sys/bus/vdpa/drivers/vhost_vdpa/bind");
+	snprintf(p, sizeof(p), "%s/bus/vdpa/devices/other/driver", root);
+	assert_int_equal(unlink(p), 0);
+	expect_open_fails(-ENODEV, "bound to no driver, not vhost_vdpa");
+	assert_not_logged("<driver>");
 	params.path = "nosuch";
 	expect_open_fails(-ENOENT, "or the name of a vDPA device");
 	params.path = NODE;
