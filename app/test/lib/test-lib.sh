@@ -214,15 +214,19 @@ device_stats() {
 	_tp_final_stats dev DEV
 }
 
-# Reads the traffic side's stats and quits it; sets DEV_RC.
-_dev_session_stop() { # WHAT (for messages)
+# Reads a session's final stats and quits it; sets PREFIX_RC.
+_tp_session_stop() { # S PREFIX WHAT (for messages)
 	_rc=0
-	DEV_RC=
-	device_stats || _rc=1
-	_tp_quit dev DEV 30
-	[ "$DEV_RC" = 0 ] || { vv_err "$1 testpmd exited $DEV_RC (log: $DEV_LOG)"; _rc=1; }
+	eval "${2}_RC="
+	"$1_stats" || _rc=1
+	_tp_quit "$1" "$2" 30
+	eval "_r=\$${2}_RC _l=\$${2}_LOG"
+	[ "$_r" = 0 ] || { vv_err "$3 testpmd exited $_r (log: $_l)"; _rc=1; }
 	return $_rc
 }
+
+_dev_session_stop() { _tp_session_stop dev DEV "$1"; }
+dev_stats() { device_stats; }
 
 # ---- driver side ------------------------------------------------------------------
 # The vdev of the driver under test on PATH (default: the device started by
@@ -329,14 +333,8 @@ driver_stats() {
 	_tp_final_stats drv DRV
 }
 
-driver_stop() {
-	_rc=0
-	DRV_RC=
-	driver_stats || _rc=1
-	_tp_quit drv DRV 30
-	[ "$DRV_RC" = 0 ] || { vv_err "driver testpmd exited $DRV_RC (log: $DRV_LOG)"; _rc=1; }
-	return $_rc
-}
+drv_stats() { driver_stats; }
+driver_stop() { _tp_session_stop drv DRV driver; }
 
 # ---- housekeeping ---------------------------------------------------------------
 # Kills every process this lib started, and their children, and closes
