@@ -17,7 +17,9 @@
 #   TEST         names of app/test/e2e/test_NAME.sh (default: all)
 # A test says in its header which kinds it runs on ("# vv-kinds: vduse",
 # default both) and the vp_vdpa device personality it needs
-# ("# vv-vp_vdpa-props: packed=on,...", QEMU virtio-net-pci properties).
+# ("# vv-vp_vdpa-props: packed=on,...", QEMU virtio-net-pci properties),
+# and its netdev ("# vv-vp_vdpa-netdev: tap" for a multi-queue tap with the
+# peer on the host; default: the hub shared with the in-guest peer).
 # A reference failure listed in ref-known-failures.txt counts as XFAIL,
 # not as a failure; the summary shows where the reference fails and we pass.
 # Exit status: 0 if every test passed.
@@ -134,10 +136,13 @@ for k in $kinds; do
 	for t in $tests; do
 		tk=$(declared "$t" kinds)
 		case " ${tk:-vduse vp_vdpa} " in *" $k "*) ;; *) continue ;; esac
-		props=
-		[ "$k" = vp_vdpa ] && props=$(declared "$t" vp_vdpa-props)
+		props= net=
+		if [ "$k" = vp_vdpa ]; then
+			props=$(declared "$t" vp_vdpa-props)
+			net=$(declared "$t" vp_vdpa-netdev)
+		fi
 		for d in $drivers; do
-			echo "$k ${props:--} $d:$t" >> "$groups"
+			echo "$k ${props:--}@${net:-hub} $d:$t" >> "$groups"
 		done
 	done
 done
@@ -147,18 +152,20 @@ timings=
 n=0
 for key in $(awk '{ print $1 "|" $2 }' "$groups" | awk '!seen[$0]++'); do
 	k=${key%%|*}
-	props=${key#*|}
+	pn=${key#*|}
+	props=${pn%@*}
+	net=${pn##*@}
 	[ "$props" = - ] && props=
-	pairs=$(awk -v k="$k" -v p="${props:--}" '$1 == k && $2 == p { print $3 }' "$groups" | tr '\n' ' ')
+	pairs=$(awk -v k="$k" -v p="$pn" '$1 == k && $2 == p { print $3 }' "$groups" | tr '\n' ' ')
 	n=$((n + 1))
 	vmw="$work/vm$n-$k"
 	npairs=$(echo $pairs | wc -w)
 	# About 70 s of guest time per test and driver, with a floor.
 	t_s=${timeout_s:-$((120 + 70 * npairs))}
-	echo "=== e2e on $k${props:+ ($props)}: $npairs runs, work dir $vmw"
+	echo "=== e2e on $k${props:+ ($props)}$([ "$net" = hub ] || echo " on a $net"): $npairs runs, work dir $vmw"
 	vm_rc=0
 	t0=$(date +%s)
-	VV_DEVICE=$k VV_DUT_PROPS=$props "$VM/run.sh" --build-dir "$build_dir" \
+	VV_DEVICE=$k VV_DUT_PROPS=$props VV_DUT_NETDEV=$net "$VM/run.sh" --build-dir "$build_dir" \
 		--timeout "$t_s" --work-dir "$vmw" "$HERE/guest-batch.sh" $pairs || vm_rc=$?
 	results="$vmw/results.txt"
 	[ -f "$results" ] || : > "$results"

@@ -5,6 +5,10 @@
 # and vhost_vdpa once per boot and kept across tests:
 #   dut   0000:01:00.0 (behind a hot-plug root port; VV_DUT_PROPS), the
 #         device under test: VV_VDPA_DEV is its /dev/vhost-vdpa-N
+# With VV_DUT_NETDEV=tap the dut sits on a multi_queue tap instead, and its
+# traffic side is app/test/vm/tap-peer.py on the host side of the tap: it
+# reflects what the port sends (MACs swapped, flows kept), or sinks it.
+# device_cmd takes start and stop only, device_stats gives its counts.
 #   peer  0000:00:10.0 (VV_PEER_PROPS), driven by the traffic side: trixie's
 #         DPDK 24.11 testpmd with net_virtio_user on its vhost-vdpa node,
 #         forwarding lcore 1, with all its memory mapped at start
@@ -94,6 +98,55 @@ device_start() { # MODE [testpmd app args...]
 }
 
 device_stop() { _dev_session_stop peer; }
+
+# ---- tap netdev: the peer is tap-peer.py on the host (run.sh) ----------------
+if [ "${VV_DUT_NETDEV:-hub}" = tap ]; then
+DEVICE_KIND=vp_vdpa-tap
+_TAP_STATS="$VV_WORK/tap-peer.stats"
+_TAP_MODE="$VV_WORK/tap-peer.mode"
+
+_tap_counts() { # PREFIX: PREFIX_RX PREFIX_TX PREFIX_ERR, as counted so far
+	_l=$(cat "$_TAP_STATS" 2>/dev/null) || { vv_err "no tap peer counts in $_TAP_STATS (is tap-peer.py running? see $VV_WORK/tap-peer.log)"; return 1; }
+	_c() { echo "$_l" | sed -n "s/.*\<$1 \([0-9]*\).*/\1/p"; }
+	eval "${1}_RX=$(_c rx) ${1}_TX=$(_c tx) ${1}_ERR=$(_c tx_err)"
+}
+
+# The peer reads its mode file ten times a second.
+_tap_mode() { echo "$1" > "$_TAP_MODE" && sleep 0.3; }
+
+device_start() { # MODE: a forwarding mode that sends back (io, mac...) or rxonly
+	case $1 in
+	rxonly) _TAP_ON=sink ;;
+	io|mac|macswap|5tswap) _TAP_ON=reflect ;;
+	*) vv_err "the tap peer reflects (io, mac, macswap) or sinks (rxonly); it cannot '$1'"; return 1 ;;
+	esac
+	_vp_bind dut "$VV_DUT_BDF" || return 1
+	_tap_mode sink || return 1
+	_tap_counts _TAP0 || return 1
+	VV_VDPA_DEV=$(vp_vdpa_node dut)
+	vv_log "device up: $VV_VDPA_DEV (vp_vdpa dut on a tap; host peer ${_TAP_ON}s)"
+}
+
+device_cmd() { # start | stop
+	case $1 in
+	start) _tap_mode "$_TAP_ON" ;;
+	stop) _tap_mode sink ;;
+	*) vv_err "the tap peer takes start and stop, not '$1'"; return 1 ;;
+	esac
+}
+
+device_stats() {
+	device_cmd stop || return 1
+	_tap_counts _TAP1 || return 1
+	DEV_RX=$((_TAP1_RX - _TAP0_RX)) DEV_TX=$((_TAP1_TX - _TAP0_TX))
+	DEV_TX_DROPPED=$((_TAP1_ERR - _TAP0_ERR)) DEV_RX_MISSED=0 DEV_RX_NOMBUF=0
+}
+
+device_stop() {
+	DEV_RC=0
+	device_stats
+}
+fi
 
 # The vdpa devices stay for the next test of this boot.
 device_cleanup() {

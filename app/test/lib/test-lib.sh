@@ -37,6 +37,8 @@
 #   driver_rx_in SECS                       frames port 0 received in SECS
 #                                           (forwarding on): DRV_RX_IN
 #   driver_stats                            as device_stats, DRV_*
+#   driver_queue_counts N                   per-queue packets of port 0 (its
+#                                           xstats): DRV_RXQ0.. DRV_TXQ0..
 #   driver_stop                             stats, quit; sets DRV_RC
 #   vv_cleanup                              kill what this lib started, and
 #                                           the provider's device_cleanup
@@ -334,6 +336,20 @@ driver_stats() {
 }
 
 drv_stats() { driver_stats; }
+
+driver_queue_counts() { # NQUEUES
+	driver_cmd "show port xstats 0" '^tx_q'$(($1 - 1))'_packets|testpmd> ' 10 || return 1
+	_xs=$(_tp_since drv "$TP_MARK")
+	_q=0
+	while [ $_q -lt "$1" ]; do
+		for _d in rx tx; do
+			_v=$(echo "$_xs" | sed -n "s/^${_d}_q${_q}_packets: *\([0-9]*\).*/\1/p" | tail -n1)
+			[ -n "$_v" ] || { vv_err "no ${_d}_q${_q}_packets in port 0's xstats"; return 1; }
+			eval "DRV_$(echo $_d | tr a-z A-Z)Q$_q=$_v"
+		done
+		_q=$((_q + 1))
+	done
+}
 driver_stop() { _tp_session_stop drv DRV driver; }
 
 # ---- housekeeping ---------------------------------------------------------------

@@ -22,6 +22,13 @@
 #   0000:00:10.0  the traffic peer's device (VV_PEER_PROPS, default
 #                 ctrl_vq=off)
 #   VV_IOMMU_AW   the IOMMU's address width (aw-bits, default 48)
+#   VV_DUT_NETDEV hub (default): the dut and the peer's function share the
+#                 hub; a hubport is single-queue and carries no virtio-net
+#                 header. tap: the dut sits on a multi_queue tap
+#                 (VV_TAP_QUEUES, default 4) in a network namespace made for
+#                 this run, with no address; its peer is tap-peer.py on the
+#                 host side, which reflects every frame (counts in
+#                 $VV_WORK/tap-peer.stats, mode in $VV_WORK/tap-peer.mode).
 # QEMU's monitor (QMP) is the guest's virtio-serial port vv.monitor (set_link,
 # device_del; vm_monitor in app/test/lib/device-vp_vdpa.sh).
 # Tuning: VV_TCG_THREAD=single (slower, immune to the boot Oops below),
@@ -115,7 +122,15 @@ done
 # Shares: one per dir that is not already inside another read-only share.
 # The work dir is read-write and shared separately (vv_work= tells /init).
 shares=$(mktemp)
-trap 'rm -f "$shares"' EXIT
+netns=
+tap_peer=
+cleanup() {
+	rm -f "$shares"
+	[ -z "$tap_peer" ] || kill "$tap_peer" 2>/dev/null || true
+	[ -z "$netns" ] || ip netns del "$netns" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 125' INT TERM
 add_share() { # path mode
 	[ -d "$1" ] || return 0
 	while read -r _t p _m; do
@@ -168,8 +183,33 @@ vp_vdpa)
 	# own monitor socket.
 	mon="$work/monitor.sock"
 	rm -f "$mon"
+	dut_netdev="hubport,id=hdut,hubid=0"
+	case ${VV_DUT_NETDEV:-hub} in
+	hub) ;;
+	tap)
+		tapq=${VV_TAP_QUEUES:-4}
+		case $tapq in ''|*[!0-9]*|0) die "VV_TAP_QUEUES wants a queue count, got '$tapq'" ;; esac
+		command -v ip >/dev/null || die "ip (iproute2) missing; run devtools/install-deps.sh"
+		netns=vv-tap-$$
+		ip netns add "$netns" || die "cannot make network namespace $netns (root needed)"
+		# No address and no IPv6: the peer alone puts frames on this wire.
+		ip netns exec "$netns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 ||
+			die "cannot turn IPv6 off in $netns"
+		ip -n "$netns" tuntap add dev vvtap0 mode tap multi_queue ||
+			die "cannot make a multi_queue tap in $netns"
+		ip -n "$netns" link set vvtap0 mtu 9216 up || die "cannot bring vvtap0 up"
+		echo reflect > "$work/tap-peer.mode"
+		rm -f "$work/tap-peer.stats"
+		ip netns exec "$netns" python3 "$HERE/tap-peer.py" vvtap0 \
+			"$work/tap-peer.stats" "$work/tap-peer.mode" 2> "$work/tap-peer.log" &
+		tap_peer=$!
+		dut_netdev="tap,id=hdut,ifname=vvtap0,script=no,downscript=no,vhost=off,queues=$tapq"
+		;;
+	*) die "VV_DUT_NETDEV must be hub or tap, not '$VV_DUT_NETDEV'" ;;
+	esac
 	machine="-machine q35 -device intel-iommu,snoop-control=on,intremap=off,aw-bits=${VV_IOMMU_AW:-48}
-		-netdev hubport,id=hdut,hubid=0 -netdev hubport,id=hpeer,hubid=0
+		-netdev $dut_netdev -netdev hubport,id=hpeer,hubid=0
 		-device pcie-root-port,id=rp0,slot=1,chassis=1
 		-device $vnet,bus=rp0,netdev=hdut,id=dut,mac=52:54:00:00:01:01${VV_DUT_PROPS:+,$VV_DUT_PROPS}
 		-device $vnet,bus=pcie.0,addr=0x10,netdev=hpeer,id=peer,mac=52:54:00:00:02:02,${VV_PEER_PROPS:-ctrl_vq=off}
@@ -198,8 +238,11 @@ set -- "$@" -virtfs "local,path=$work,mount_tag=vvwork,security_model=none"
 # The serial console ends lines with CR LF, and the firmware clears the
 # screen with escape sequences; the log and the terminal get plain lines.
 clean() { tr -d '\r' | sed -u 's/\x1bc/\n/g; s/\x1b\[[0-9;?]*[A-Za-z]//g'; }
+in_netns=
+[ -z "$netns" ] || in_netns="ip netns exec $netns"
 qemu() {
-	timeout -k 10 "$timeout_s" qemu-system-x86_64 "$@" < /dev/null 2>&1 &&
+	# shellcheck disable=SC2086
+	timeout -k 10 "$timeout_s" $in_netns qemu-system-x86_64 "$@" < /dev/null 2>&1 &&
 		echo 0 > "$work/qemu.rc" || echo $? > "$work/qemu.rc"
 }
 boot_vm() {
