@@ -16,8 +16,8 @@
 
 /* Small: commands go one at a time. */
 #define VV_CTRL_RING_SIZE 64
-/* The largest command is the receive address table. */
-#define VV_CTRL_DATA_MAX 512
+/* The largest command is RSS_CONFIG with a 512-entry table and its key. */
+#define VV_CTRL_DATA_MAX 1280
 /* How long a command may take before the device counts as hung; tests shorten it. */
 extern unsigned int vv_ctrl_timeout_ms;
 

@@ -210,6 +210,12 @@ dev_read_net_config(struct vv_dev *d)
 		in->speed = cfg.speed;
 		in->has_speed = true;
 	}
+	if ((f & VV_BIT(VIRTIO_NET_F_RSS)) && len >= sizeof(cfg)) {
+		in->has_rss = true;
+		in->rss_max_key_size = cfg.rss_max_key_size;
+		in->rss_max_reta_len = cfg.rss_max_indirection_table_length;
+		in->rss_hash_types = cfg.supported_hash_types;
+	}
 }
 
 int
@@ -621,7 +627,7 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	if (ret < 0)
 		goto fail;
 	d->ctrl_live = vv_dev_has_ctrl(d);
-	ret = vv_dev_ctrl_pairs(d, (uint16_t)(nr_vrings / 2));
+	ret = vv_dev_ctrl_steering(d, (uint16_t)(nr_vrings / 2));
 	if (ret < 0)
 		goto fail;
 	d->started = true;

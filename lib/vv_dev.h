@@ -20,6 +20,9 @@
 #define VV_PATH_MAX 256
 /* Unicast and multicast addresses each, in the device's filter table. */
 #define VV_MAC_TABLE_MAX 32
+/* The largest RSS key and indirection table this driver hands a device. */
+#define VV_RSS_KEY_MAX 64
+#define VV_RSS_RETA_MAX 512
 
 struct vv_dev;
 
@@ -48,6 +51,25 @@ struct vv_dev_info {
 	uint16_t mtu;
 	uint16_t max_queue_pairs;
 	uint32_t speed;		/* Mbps, from config; 0 if unknown */
+	/* VIRTIO_NET_F_RSS offered: its limits and VIRTIO_NET_RSS_HASH_TYPE_* */
+	bool has_rss;
+	uint8_t rss_max_key_size;
+	uint16_t rss_max_reta_len;
+	uint32_t rss_hash_types;
+};
+
+/*
+ * Receive-side scaling as the device applies it (VIRTIO_NET_CTRL_MQ_RSS_
+ * CONFIG): a hash over hash_types with key selects reta[hash % reta_len],
+ * a queue pair index; packets of no listed type go to pair 0.
+ */
+struct vv_rss_conf {
+	bool on;
+	uint32_t hash_types;
+	uint8_t key_len;
+	uint8_t key[VV_RSS_KEY_MAX];
+	uint16_t reta_len;	/* a power of two */
+	uint16_t reta[VV_RSS_RETA_MAX];
 };
 
 /* Where one vring lives; addresses are our virtual addresses. */
@@ -182,6 +204,8 @@ struct vv_dev {
 	 * it CTRL_VLAN is left out of the features, and every VLAN passes.
 	 */
 	bool vlan_filter;
+	/* Sent at every start in place of VQ_PAIRS_SET while rss.on. */
+	struct vv_rss_conf rss;
 };
 
 extern const struct vv_backend_ops vv_backend_vdpa;
@@ -269,6 +293,13 @@ int vv_dev_ctrl_mac_table(struct vv_dev *d, const uint8_t (*uc)[6],
  * Nothing is sent while vlan_filter is off: then every VLAN passes.
  */
 int vv_dev_ctrl_vlan(struct vv_dev *d, uint16_t vid, bool add);
+/*
+ * Sets receive-side scaling (VIRTIO_NET_F_RSS), applied at once on a
+ * running device and at every start; rss->on false goes back to the
+ * device's own steering. -ENOTSUP without RSS, -EINVAL (logged, naming the
+ * device's limit) for a key, table, queue or hash type beyond the device.
+ */
+int vv_dev_rss_set(struct vv_dev *d, const struct vv_rss_conf *rss);
 /* Tells the device the driver announced itself (GUEST_ANNOUNCE). */
 int vv_dev_ctrl_announce_ack(struct vv_dev *d);
 

@@ -132,7 +132,7 @@ vv_dev_ctrl_mac(struct vv_dev *d, const uint8_t mac[6])
 }
 
 /* The device serves one pair until told otherwise (virtio 1.1 5.1.6.5.5). */
-int
+static int
 vv_dev_ctrl_pairs(struct vv_dev *d, uint16_t pairs)
 {
 	struct virtio_net_ctrl_mq mq = { .virtqueue_pairs = pairs };
@@ -214,4 +214,102 @@ vv_dev_ctrl_announce_ack(struct vv_dev *d)
 	return dev_ctrl_cmd(d, VIRTIO_NET_CTRL_ANNOUNCE,
 			    VIRTIO_NET_CTRL_ANNOUNCE_ACK, NULL, 0,
 			    "the link announcement's acknowledgement");
+}
+
+static bool
+rss_conf_fits(const struct vv_dev *d, const struct vv_rss_conf *r)
+{
+	const struct vv_dev_info *in = &d->info;
+	unsigned int i;
+
+	if (!r->on)
+		return true;
+	if (r->hash_types & ~in->rss_hash_types) {
+		VV_ERR("%s: RSS hash types 0x%x are not among those the device supports (0x%x)",
+		       d->path, r->hash_types & ~in->rss_hash_types,
+		       in->rss_hash_types);
+		return false;
+	}
+	if (r->key_len == 0 || r->key_len > in->rss_max_key_size ||
+	    r->key_len > VV_RSS_KEY_MAX) {
+		VV_ERR("%s: an RSS key of %u bytes; the device takes 1 to %u",
+		       d->path, r->key_len, in->rss_max_key_size);
+		return false;
+	}
+	if (r->reta_len == 0 || (r->reta_len & (r->reta_len - 1)) ||
+	    r->reta_len > in->rss_max_reta_len ||
+	    r->reta_len > VV_RSS_RETA_MAX) {
+		VV_ERR("%s: an RSS indirection table of %u entries; the device takes a power of two up to %u",
+		       d->path, r->reta_len, in->rss_max_reta_len);
+		return false;
+	}
+	for (i = 0; i < r->reta_len; i++) {
+		if (r->reta[i] >= d->queue_pairs) {
+			VV_ERR("%s: RSS indirection entry %u names queue %u, but the port has %u queue pairs",
+			       d->path, i, r->reta[i], d->queue_pairs);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The command's layout: the table and the key sit between fixed fields. */
+static int
+dev_ctrl_rss(struct vv_dev *d, uint16_t pairs)
+{
+	const struct vv_rss_conf *r = &d->rss;
+	uint8_t buf[VV_CTRL_DATA_MAX];
+	uint16_t v16;
+	size_t off = 0;
+	char what[80];
+
+	memcpy(buf + off, &r->hash_types, sizeof(r->hash_types));
+	off += sizeof(r->hash_types);
+	v16 = (uint16_t)(r->reta_len - 1);
+	memcpy(buf + off, &v16, sizeof(v16));
+	off += sizeof(v16);
+	v16 = 0;	/* unclassified_queue */
+	memcpy(buf + off, &v16, sizeof(v16));
+	off += sizeof(v16);
+	memcpy(buf + off, r->reta, sizeof(r->reta[0]) * r->reta_len);
+	off += sizeof(r->reta[0]) * r->reta_len;
+	memcpy(buf + off, &pairs, sizeof(pairs));	/* max_tx_vq */
+	off += sizeof(pairs);
+	buf[off++] = r->key_len;
+	memcpy(buf + off, r->key, r->key_len);
+	off += r->key_len;
+	snprintf(what, sizeof(what),
+		 "RSS over %u queue pairs (RSS_CONFIG, %u-entry table)", pairs,
+		 r->reta_len);
+	return dev_ctrl_cmd(d, VIRTIO_NET_CTRL_MQ,
+			    VIRTIO_NET_CTRL_MQ_RSS_CONFIG, buf, (uint16_t)off,
+			    what);
+}
+
+int
+vv_dev_ctrl_steering(struct vv_dev *d, uint16_t pairs)
+{
+	if (d->rss.on && (d->features & VV_BIT(VIRTIO_NET_F_RSS)) &&
+	    d->ctrl_live)
+		return dev_ctrl_rss(d, pairs);
+	return vv_dev_ctrl_pairs(d, pairs);
+}
+
+int
+vv_dev_rss_set(struct vv_dev *d, const struct vv_rss_conf *rss)
+{
+	struct vv_rss_conf old = d->rss;
+	int ret;
+
+	if (!(d->features & VV_BIT(VIRTIO_NET_F_RSS)) || !d->info.has_rss)
+		return -ENOTSUP;
+	if (!rss_conf_fits(d, rss))
+		return -EINVAL;
+	d->rss = *rss;
+	if (!d->started || !d->ctrl_live)
+		return 0;
+	ret = vv_dev_ctrl_steering(d, (uint16_t)(d->nr_vrings / 2));
+	if (ret < 0)
+		d->rss = old;
+	return ret;
 }

@@ -11,7 +11,10 @@
 /* Lays out and hands over the control queue, when CTRL_VQ is negotiated. */
 int vv_dev_ctrl_up(struct vv_dev *d);
 
-/* VQ_PAIRS_SET at start; nothing to do without MQ or a live queue. */
-int vv_dev_ctrl_pairs(struct vv_dev *d, uint16_t pairs);
+/*
+ * At start: the queue pairs in use, with RSS_CONFIG while RSS is on, else
+ * VQ_PAIRS_SET; nothing to do without MQ or RSS, or without a live queue.
+ */
+int vv_dev_ctrl_steering(struct vv_dev *d, uint16_t pairs);
 
 #endif

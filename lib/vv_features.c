@@ -57,6 +57,9 @@ vv_features_negotiate(uint64_t device, const struct vv_feature_wish *wish,
 			return -ENOTSUP;
 		}
 		f |= VV_BIT(VIRTIO_NET_F_MQ);
+		/* Steering the app can program; it needs the control queue. */
+		if (f & VV_BIT(VIRTIO_NET_F_CTRL_VQ))
+			f |= device & VV_BIT(VIRTIO_NET_F_RSS);
 	}
 	*driver = f;
 	return 0;

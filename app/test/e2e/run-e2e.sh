@@ -18,6 +18,7 @@
 # A test says in its header which kinds it runs on ("# vv-kinds: vduse",
 # default both) and the vp_vdpa device personality it needs
 # ("# vv-vp_vdpa-props: packed=on,...", QEMU virtio-net-pci properties),
+# and its guest time per driver if more than 70 s ("# vv-secs: 150"),
 # and its netdev ("# vv-vp_vdpa-netdev: tap" for a multi-queue tap with the
 # peer on the host; default: the hub shared with the in-guest peer).
 # A reference failure listed in ref-known-failures.txt counts as XFAIL,
@@ -160,8 +161,14 @@ for key in $(awk '{ print $1 "|" $2 }' "$groups" | awk '!seen[$0]++'); do
 	n=$((n + 1))
 	vmw="$work/vm$n-$k"
 	npairs=$(echo $pairs | wc -w)
-	# About 70 s of guest time per test and driver, with a floor.
-	t_s=${timeout_s:-$((120 + 70 * npairs))}
+	# About 70 s of guest time per test and driver unless the test says
+	# otherwise ("# vv-secs: N"), with a floor.
+	budget=120
+	for p in $pairs; do
+		s=$(declared "${p#*:}" secs)
+		budget=$((budget + ${s:-70}))
+	done
+	t_s=${timeout_s:-$budget}
 	echo "=== e2e on $k${props:+ ($props)}$([ "$net" = hub ] || echo " on a $net"): $npairs runs, work dir $vmw"
 	vm_rc=0
 	t0=$(date +%s)

@@ -339,16 +339,23 @@ drv_stats() { driver_stats; }
 
 driver_queue_counts() { # NQUEUES
 	driver_cmd "show port xstats 0" '^tx_q'$(($1 - 1))'_packets|testpmd> ' 10 || return 1
-	_xs=$(_tp_since drv "$TP_MARK")
-	_q=0
-	while [ $_q -lt "$1" ]; do
-		for _d in rx tx; do
-			_v=$(echo "$_xs" | sed -n "s/^${_d}_q${_q}_packets: *\([0-9]*\).*/\1/p" | tail -n1)
-			[ -n "$_v" ] || { vv_err "no ${_d}_q${_q}_packets in port 0's xstats"; return 1; }
-			eval "DRV_$(echo $_d | tr a-z A-Z)Q$_q=$_v"
-		done
-		_q=$((_q + 1))
-	done
+	# One pass: a shell loop of seds costs seconds in a busy TCG guest.
+	_set=$(_tp_since drv "$TP_MARK" | awk -v n="$1" '
+		/^(rx|tx)_q[0-9]+_packets:/ {
+			split($1, f, "_"); q = substr(f[2], 2) + 0
+			if (q < n) v[toupper(f[1]) "Q" q] = $2
+		}
+		END {
+			for (q = 0; q < n; q++)
+				for (d = 0; d < 2; d++) {
+					k = (d ? "TX" : "RX") "Q" q
+					if (!(k in v)) { print "_missing=" k; exit }
+					printf "DRV_%s=%s ", k, v[k]
+				}
+		}')
+	_missing=
+	eval "$_set"
+	[ -z "$_missing" ] || { vv_err "no ${_missing} packets in port 0's xstats"; return 1; }
 }
 driver_stop() { _tp_session_stop drv DRV driver; }
 

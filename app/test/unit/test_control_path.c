@@ -2156,6 +2156,125 @@ test_stop_reset_fails(void **state)
 	assert_no_fd_open();
 }
 
+/*
+ * RSS: taken with MQ when offered, its limits read from the config space;
+ * while on, each start and each change send RSS_CONFIG (which also sets
+ * the pair count) in the layout the spec gives; off goes back to
+ * VQ_PAIRS_SET; a table, key, queue or hash type beyond the device is
+ * refused before anything is sent.
+ */
+static void
+test_ctrl_rss(void **state)
+{
+	struct vv_rss_conf r;
+	const uint8_t *d;
+	uint32_t u32;
+	uint16_t u16, i;
+
+	(void)state;
+	ctrl_device(2);
+	F.features |= VV_BIT(VIRTIO_NET_F_RSS);
+	F.cfg.rss_max_key_size = 40;
+	F.cfg.rss_max_indirection_table_length = 128;
+	F.cfg.supported_hash_types = VIRTIO_NET_RSS_HASH_TYPE_IPv4 |
+		VIRTIO_NET_RSS_HASH_TYPE_TCPv4;
+	memset(&r, 0, sizeof(r));
+	r.on = true;
+	r.hash_types = VIRTIO_NET_RSS_HASH_TYPE_IPv4;
+	r.key_len = 40;
+	for (i = 0; i < 40; i++)
+		r.key[i] = (uint8_t)(i + 1);
+	r.reta_len = 128;
+	for (i = 0; i < 128; i++)
+		r.reta[i] = i % 2;
+	assert_int_equal(ctrl_open_start(2), 0);
+	assert_true(dev.info.has_rss);
+	assert_int_equal(dev.info.rss_max_key_size, 40);
+	assert_int_equal(dev.info.rss_max_reta_len, 128);
+	assert_true(F.acked & VV_BIT(VIRTIO_NET_F_RSS));
+	/* Off until asked for: the pair count alone. */
+	assert_int_equal(F.nctrl, 1);
+	assert_int_equal(F.ctrl_cmds[0].cmd, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET);
+	/* A running port sends it at once, and every start again. */
+	assert_int_equal(vv_dev_rss_set(&dev, &r), 0);
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	assert_int_equal(vv_dev_start(&dev, dev.vrings, 4), 0);
+	assert_int_equal(F.nctrl, 3);
+	assert_memory_equal(F.ctrl_cmds[1].data, F.ctrl_cmds[2].data,
+			    F.ctrl_cmds[1].len);
+	F.ctrl_cmds[0] = F.ctrl_cmds[2];
+	F.nctrl = 1;
+	assert_int_equal(F.ctrl_cmds[0].cls, VIRTIO_NET_CTRL_MQ);
+	assert_int_equal(F.ctrl_cmds[0].cmd, VIRTIO_NET_CTRL_MQ_RSS_CONFIG);
+	assert_int_equal(F.ctrl_cmds[0].len, 4 + 2 + 2 + 256 + 2 + 1 + 40);
+	d = F.ctrl_cmds[0].data;
+	memcpy(&u32, d, 4);
+	assert_int_equal(u32, VIRTIO_NET_RSS_HASH_TYPE_IPv4);
+	memcpy(&u16, d + 4, 2);
+	assert_int_equal(u16, 127);	/* indirection_table_mask */
+	memcpy(&u16, d + 6, 2);
+	assert_int_equal(u16, 0);	/* unclassified_queue */
+	memcpy(&u16, d + 8 + 2 * 5, 2);
+	assert_int_equal(u16, 1);
+	memcpy(&u16, d + 8 + 256, 2);
+	assert_int_equal(u16, 2);	/* max_tx_vq */
+	assert_int_equal(d[8 + 256 + 2], 40);
+	assert_memory_equal(d + 8 + 256 + 3, r.key, 40);
+
+	/* A change on a running port goes at once. */
+	for (i = 0; i < 128; i++)
+		r.reta[i] = 1;
+	assert_int_equal(vv_dev_rss_set(&dev, &r), 0);
+	assert_int_equal(F.nctrl, 2);
+	memcpy(&u16, F.ctrl_cmds[1].data + 8, 2);
+	assert_int_equal(u16, 1);
+
+	/* Beyond the device: refused, nothing sent, the old one kept. */
+	r.reta[3] = 2;
+	assert_int_equal(vv_dev_rss_set(&dev, &r), -EINVAL);
+	assert_logged("names queue 2");
+	r.reta[3] = 0;
+	r.reta_len = 256;
+	assert_int_equal(vv_dev_rss_set(&dev, &r), -EINVAL);
+	assert_logged("up to 128");
+	r.reta_len = 96;
+	assert_int_equal(vv_dev_rss_set(&dev, &r), -EINVAL);
+	r.reta_len = 128;
+	r.key_len = 41;
+	assert_int_equal(vv_dev_rss_set(&dev, &r), -EINVAL);
+	assert_logged("takes 1 to 40");
+	r.key_len = 40;
+	r.hash_types |= VIRTIO_NET_RSS_HASH_TYPE_UDPv6;
+	assert_int_equal(vv_dev_rss_set(&dev, &r), -EINVAL);
+	assert_logged("not among those the device supports");
+	assert_int_equal(F.nctrl, 2);
+	assert_int_equal(dev.rss.reta[3], 1);
+
+	/* Off: the device steers by itself again, told the pair count. */
+	r.on = false;
+	assert_int_equal(vv_dev_rss_set(&dev, &r), 0);
+	assert_int_equal(F.nctrl, 3);
+	assert_int_equal(F.ctrl_cmds[2].cmd, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET);
+	assert_null(F.violation);
+	ctrl_done();
+}
+
+/* Without RSS offered, nothing changes: VQ_PAIRS_SET, and -ENOTSUP. */
+static void
+test_ctrl_rss_not_offered(void **state)
+{
+	struct vv_rss_conf r = { .on = true };
+
+	(void)state;
+	ctrl_device(2);
+	assert_int_equal(ctrl_open_start(2), 0);
+	assert_false(F.acked & VV_BIT(VIRTIO_NET_F_RSS));
+	assert_false(dev.info.has_rss);
+	assert_int_equal(F.ctrl_cmds[0].cmd, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET);
+	assert_int_equal(vv_dev_rss_set(&dev, &r), -ENOTSUP);
+	ctrl_done();
+}
+
 int
 main(void)
 {
@@ -2194,6 +2313,8 @@ main(void)
 		T(test_ctrl_silent),
 		T(test_ctrl_stuck_until_restart),
 		T(test_ctrl_tables_vlan_announce),
+		T(test_ctrl_rss),
+		T(test_ctrl_rss_not_offered),
 		T(test_config_interrupt),
 		T(test_doorbells),
 		T(test_ctrl_without_memory),

@@ -23,6 +23,8 @@
 #include "virtio_vdpa_devargs.h"
 #include "virtio_vdpa_logs.h"
 #include "virtio_vdpa_mem.h"
+#include "virtio_vdpa_private.h"
+#include "virtio_vdpa_rss.h"
 #include "virtio_vdpa_rxtx.h"
 #include "vv_dev.h"
 #include "vv_log.h"
@@ -39,26 +41,6 @@ RTE_LOG_REGISTER_SUFFIX(virtio_vdpa_logtype_init, init, NOTICE);
 RTE_LOG_REGISTER_SUFFIX(virtio_vdpa_logtype_rx, rx, NOTICE);
 RTE_LOG_REGISTER_SUFFIX(virtio_vdpa_logtype_tx, tx, NOTICE);
 
-struct virtio_vdpa_private {
-	struct vv_dev dev;
-	struct virtio_vdpa_devargs args;
-	/* [0] is the port's address; the rest, the device's unicast table. */
-	struct rte_ether_addr macs[1 + VV_MAC_TABLE_MAX];
-	struct rte_ether_addr mc_addrs[VV_MAC_TABLE_MAX];
-	uint32_t nb_mc_addrs;
-	char mem_cb_name[RTE_MEMZONE_NAMESIZE];
-	bool mem_attached;
-	bool peer_watched;
-	/* The device's config interrupt, as an EAL interrupt source. */
-	struct rte_intr_handle *config_intr;
-	const struct rte_memzone *ctrl_mz;	/* the control queue's ring */
-	void *ctrl_priv;
-	/* Serialises control calls against the peer watch (alarm thread). */
-	pthread_mutex_t ctl_lock;
-	uint16_t max_mtu;
-	uint16_t hdr_size;
-};
-
 static void ctrl_mem_free(struct virtio_vdpa_private *p);
 static int eth_dev_stop(struct rte_eth_dev *eth);
 
@@ -73,27 +55,6 @@ vv_core_log(enum vv_log_level level, const char *msg)
 	};
 
 	rte_log(map[level], virtio_vdpa_logtype_init, "virtio_vdpa: %s\n", msg);
-}
-
-static struct virtio_vdpa_private *
-priv_of(struct rte_eth_dev *eth)
-{
-	return eth->data->dev_private;
-}
-
-/* Memory lock first, then ours: a memory event holds the former. */
-static void
-ctl_lock(struct virtio_vdpa_private *p)
-{
-	virtio_vdpa_mem_lock();
-	pthread_mutex_lock(&p->ctl_lock);
-}
-
-static void
-ctl_unlock(struct virtio_vdpa_private *p)
-{
-	pthread_mutex_unlock(&p->ctl_lock);
-	virtio_vdpa_mem_unlock();
 }
 
 #define VV_TX_OFFLOAD_CAPA (RTE_ETH_TX_OFFLOAD_MULTI_SEGS | \
@@ -138,7 +99,7 @@ eth_dev_configure(struct rte_eth_dev *eth)
 			     (uint64_t)VV_TX_OFFLOAD_CAPA);
 		return -ENOTSUP;
 	}
-	return 0;
+	return virtio_vdpa_rss_configure(eth);
 }
 
 static int
@@ -169,6 +130,7 @@ eth_dev_infos_get(struct rte_eth_dev *eth, struct rte_eth_dev_info *info)
 	info->rx_offload_capa = rx_offload_capa(p);
 	info->tx_offload_capa = VV_TX_OFFLOAD_CAPA;
 	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
+	virtio_vdpa_rss_info(p, info);
 	return 0;
 }
 
@@ -1058,6 +1020,10 @@ static const struct eth_dev_ops eth_dev_ops = {
 	.set_mc_addr_list = eth_set_mc_addr_list,
 	.vlan_filter_set = eth_vlan_filter_set,
 	.vlan_offload_set = eth_vlan_offload_set,
+	.rss_hash_update = virtio_vdpa_rss_hash_update,
+	.rss_hash_conf_get = virtio_vdpa_rss_hash_conf_get,
+	.reta_update = virtio_vdpa_reta_update,
+	.reta_query = virtio_vdpa_reta_query,
 	.rx_queue_setup = eth_rx_queue_setup,
 	.rx_queue_release = eth_rx_queue_release,
 	.tx_queue_setup = eth_tx_queue_setup,
