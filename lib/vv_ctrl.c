@@ -31,8 +31,7 @@ vv_ctrl_init(struct vv_ctrl *c, void *shm, void *priv)
 {
 	int ret;
 
-	ret = vv_split_ring_init(&c->ring, shm, priv, VV_CTRL_RING_SIZE,
-				 false);
+	ret = vv_split_ring_init(&c->ring, shm, priv, VV_CTRL_RING_SIZE, 0);
 	if (ret < 0)
 		return ret;
 	c->buf = (uint8_t *)shm + vv_split_ring_shared_size(VV_CTRL_RING_SIZE);

@@ -109,7 +109,7 @@ rxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
 	fx.shm = aligned_alloc(4096, RTE_ALIGN(vv_split_ring_shared_size(RING), 4096));
 	fx.priv = malloc(vv_split_ring_priv_size(RING));
 	assert_int_equal(vv_split_ring_init(&q->ring, fx.shm, fx.priv, RING,
-					    false), 0);
+					    0), 0);
 	/* A polling device: no kicks. */
 	q->ring.used->flags = VRING_USED_F_NO_NOTIFY;
 	q->sw_ring = fx.sw;
@@ -265,7 +265,8 @@ txq_new(struct virtio_vdpa_txq *q, bool in_order)
 				      HDR * RING, 4096));
 	fx.priv = malloc(vv_split_ring_priv_size(RING));
 	assert_int_equal(vv_split_ring_init(&q->ring, fx.shm, fx.priv, RING,
-					    in_order), 0);
+					    in_order ? VV_SPLIT_IN_ORDER : 0),
+			 0);
 	q->ring.used->flags = VRING_USED_F_NO_NOTIFY;
 	q->hdrs = (void *)((char *)fx.shm + vv_split_ring_shared_size(RING));
 	memset(q->hdrs, 0, HDR * RING);

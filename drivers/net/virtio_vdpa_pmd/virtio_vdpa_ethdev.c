@@ -309,7 +309,7 @@ eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	q->refill_thresh = RTE_MIN(VV_RX_REFILL_THRESH, size / 2);
 	q->notify.fd = -1;
 	virtio_vdpa_rxq_prepare(q);
-	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size, false);
+	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size, 0);
 	eth->data->rx_queues[qid] = q;
 	return 0;
 }
@@ -351,7 +351,8 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 			RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
 	q->notify.fd = -1;
 	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size,
-			   (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)) != 0);
+			   (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)) ?
+			   VV_SPLIT_IN_ORDER : 0);
 	eth->data->tx_queues[qid] = q;
 	return 0;
 }
@@ -468,9 +469,10 @@ eth_dev_start(struct rte_eth_dev *eth)
 		virtio_vdpa_rxq_drain(rxq);
 		virtio_vdpa_txq_drain(txq);
 		vv_split_ring_init(&rxq->ring, rxq->mz->addr, rxq->priv,
-				   rxq->ring.size, false);
+				   rxq->ring.size, 0);
 		vv_split_ring_init(&txq->ring, txq->mz->addr, txq->priv,
-				   txq->ring.size, in_order);
+				   txq->ring.size,
+				   in_order ? VV_SPLIT_IN_ORDER : 0);
 		rxq->notify.fd = -1;
 		ret = virtio_vdpa_rxq_fill(rxq);
 		if (ret < 0) {
