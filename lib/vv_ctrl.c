@@ -27,12 +27,13 @@ vv_ctrl_priv_size(void)
 }
 
 int
-vv_ctrl_init(struct vv_ctrl *c, void *shm, void *priv)
+vv_ctrl_init(struct vv_ctrl *c, void *shm, void *priv, bool event_idx)
 {
 	int ret;
 
+	/* Commands always kick; EVENT_IDX only shapes the interrupt side. */
 	ret = vv_split_ring_init(&c->ring, shm, priv, VV_CTRL_RING_SIZE,
-				 false);
+				 event_idx ? VV_SPLIT_EVENT_IDX : 0);
 	if (ret < 0)
 		return ret;
 	c->buf = (uint8_t *)shm + vv_split_ring_shared_size(VV_CTRL_RING_SIZE);
@@ -86,7 +87,7 @@ vv_ctrl_send(struct vv_ctrl *c, int kick_fd, uint8_t cls, uint8_t cmd,
 	ctrl_desc(r, id, (const void *)&c->buf[CTRL_ACK_OFF], 1, true);
 	vv_split_avail_push(r, (uint16_t)head);
 	vv_split_avail_publish(r);
-	/* Control commands are rare: always kick, whatever the flags say. */
+	/* Control commands are rare: always kick, whatever the device asks. */
 	if (vv_sys->write(kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return -errno;
 

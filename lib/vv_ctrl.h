@@ -36,8 +36,11 @@ size_t vv_ctrl_shared_size(void);
 /* Bytes of private bookkeeping. */
 size_t vv_ctrl_priv_size(void);
 
-/* Lays a fresh queue out in zeroed shared memory; 0 or -EINVAL. */
-int vv_ctrl_init(struct vv_ctrl *c, void *shm, void *priv);
+/*
+ * Lays a fresh queue out in zeroed shared memory, its ring as
+ * VIRTIO_RING_F_EVENT_IDX lays it when negotiated; 0 or -EINVAL.
+ */
+int vv_ctrl_init(struct vv_ctrl *c, void *shm, void *priv, bool event_idx);
 
 /*
  * Sends one command and waits up to timeout_ms for the device's ack, kicking

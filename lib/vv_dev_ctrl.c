@@ -59,7 +59,8 @@ vv_dev_ctrl_up(struct vv_dev *d)
 		       d->path, idx, d->info.max_vrings);
 		return -EINVAL;
 	}
-	ret = vv_ctrl_init(&d->ctrl, d->ctrl_shm, d->ctrl_priv);
+	ret = vv_ctrl_init(&d->ctrl, d->ctrl_shm, d->ctrl_priv,
+			   (d->features & VV_BIT(VIRTIO_RING_F_EVENT_IDX)) != 0);
 	if (ret < 0)
 		return ret;
 	if (d->ctrl_kick_fd < 0)

@@ -27,6 +27,7 @@ vv_split_ring_used_offset(uint16_t size)
 size_t
 vv_split_ring_shared_size(uint16_t size)
 {
+	/* flags, idx, ring[size], avail_event */
 	return align_up(vv_split_ring_used_offset(size) +
 			sizeof(uint16_t) * 3 +
 			sizeof(struct vring_used_elem) * size, VV_RING_ALIGN);
@@ -40,7 +41,7 @@ vv_split_ring_priv_size(uint16_t size)
 
 int
 vv_split_ring_init(struct vv_split_ring *r, void *shm, void *priv,
-		   uint16_t size, bool in_order)
+		   uint16_t size, unsigned int flags)
 {
 	uint8_t *base = shm, *p = priv;
 	uint16_t i;
@@ -57,7 +58,8 @@ vv_split_ring_init(struct vv_split_ring *r, void *shm, void *priv,
 	r->size = size;
 	r->mask = size - 1;
 	r->num_free = size;
-	r->in_order = in_order;
+	r->in_order = (flags & VV_SPLIT_IN_ORDER) != 0;
+	r->event_idx = (flags & VV_SPLIT_EVENT_IDX) != 0;
 
 	r->posted_len = (uint32_t *)p;
 	p += sizeof(uint32_t) * size;
@@ -72,7 +74,18 @@ vv_split_ring_init(struct vv_split_ring *r, void *shm, void *priv,
 	for (i = 0; i < size; i++)
 		r->next[i] = (uint16_t)(i + 1);
 	r->free_tail = size - 1;
-	/* We poll; interrupts would only cost the device work. */
-	r->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	/*
+	 * We poll; interrupts would only cost the device work. With EVENT_IDX
+	 * the device ignores NO_INTERRUPT (the driver must leave flags 0) and
+	 * interrupts when its used idx steps past used_event. That cannot be
+	 * switched off, only made rare: any fixed value is passed once per
+	 * 65536 completions, and 0xffff puts the first pass a whole lap away.
+	 * Moving it ahead as we consume would avoid even that, at the price
+	 * of a store to a line the device reads on every burst.
+	 */
+	if (r->event_idx)
+		*vv_split_used_event(r) = 0xffff;
+	else
+		r->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 	return 0;
 }

@@ -39,6 +39,9 @@ struct vv_split_ring {
 	uint16_t free_tail;
 	uint16_t inorder_slot;	/* oldest avail slot not yet completed */
 	bool in_order;
+	/* VIRTIO_RING_F_EVENT_IDX: the device's avail_event decides kicks */
+	bool event_idx;
+	uint16_t kick_idx;	/* avail idx at the last kick decision */
 	uint64_t bad_used;	/* used entries rejected as invalid */
 	/* private state, sized by vv_split_ring_priv_size() */
 	uint16_t *next;		/* chain and free-list links */
@@ -52,17 +55,40 @@ size_t vv_split_ring_shared_size(uint16_t size);
 /* Bytes of private bookkeeping a ring of `size` needs. */
 size_t vv_split_ring_priv_size(uint16_t size);
 
+/* vv_split_ring_init flags, from the negotiated features. */
+/* VIRTIO_F_IN_ORDER, for a ring that tracks completions in avail order. */
+#define VV_SPLIT_IN_ORDER	(1u << 0)
+/* VIRTIO_RING_F_EVENT_IDX: avail_event and used_event replace the flags. */
+#define VV_SPLIT_EVENT_IDX	(1u << 1)
+
 /*
  * Lays the ring out in zeroed shared memory `shm` and private memory `priv`.
- * size must be a power of two no larger than VV_RING_MAX_SIZE.
- * Returns 0 or -EINVAL.
+ * size must be a power of two no larger than VV_RING_MAX_SIZE; flags are
+ * VV_SPLIT_*. Returns 0 or -EINVAL.
  */
 int vv_split_ring_init(struct vv_split_ring *r, void *shm, void *priv,
-		       uint16_t size, bool in_order);
+		       uint16_t size, unsigned int flags);
 
 /* Byte offsets of the avail and used rings inside the shared area. */
 size_t vv_split_ring_avail_offset(uint16_t size);
 size_t vv_split_ring_used_offset(uint16_t size);
+
+/*
+ * The two event indices of VIRTIO_RING_F_EVENT_IDX, each just past the
+ * other side's ring: used_event (ours, after avail->ring[size]) and
+ * avail_event (the device's, after used->ring[size]).
+ */
+static inline uint16_t *
+vv_split_used_event(const struct vv_split_ring *r)
+{
+	return &r->avail->ring[r->size];
+}
+
+static inline uint16_t *
+vv_split_avail_event(const struct vv_split_ring *r)
+{
+	return (uint16_t *)&r->used->ring[r->size];
+}
 
 /*
  * Takes `n` free descriptors, linked privately and in the table, and returns
@@ -166,12 +192,34 @@ vv_split_avail_publish(struct vv_split_ring *r)
 			      memory_order_release);
 }
 
-/* True when the device asks to be notified of new buffers. */
+/*
+ * True when the device asks to be notified of the buffers published since
+ * the previous call; call it right after vv_split_avail_publish(). With
+ * EVENT_IDX that is when one of them sits at the device's avail_event
+ * (vring_need_event), else when the device has not set NO_NOTIFY.
+ */
 static inline bool
-vv_split_needs_kick(const struct vv_split_ring *r)
+vv_split_needs_kick(struct vv_split_ring *r)
 {
-	/* The avail idx store must be visible before the flags are read. */
+	uint16_t old = r->kick_idx, new = r->avail_idx;
+
+	/*
+	 * Each decision covers only what was published since the previous
+	 * one, kick or not: an earlier slot was kicked for then, or the
+	 * device did not ask for it then, and must not draw a kick now.
+	 */
+	r->kick_idx = new;
+	/*
+	 * The avail idx store must be visible before the device's wish is
+	 * read, or a device that just went idle could miss both.
+	 */
 	atomic_thread_fence(memory_order_seq_cst);
+	if (r->event_idx) {
+		uint16_t event = atomic_load_explicit(
+			(_Atomic uint16_t *)vv_split_avail_event(r),
+			memory_order_relaxed);
+		return vring_need_event(event, new, old);
+	}
 	return !(atomic_load_explicit((_Atomic uint16_t *)&r->used->flags,
 				      memory_order_relaxed) &
 		 VRING_USED_F_NO_NOTIFY);

@@ -3,7 +3,8 @@
 # vring has a notification page, which the driver maps: a kick is one store,
 # so a transmitting port makes no write() on its kick eventfds. (VDUSE has
 # no such page, and the driver falls back to the eventfd, but DPDK's vhost
-# behind it never asks for a kick during traffic: the unit tests cover it.)
+# behind it asks for next to no kicks during traffic (NO_NOTIFY, or with
+# EVENT_IDX an avail_event it never moves): the unit tests cover it.)
 # strace counts the eventfd writes (the value 1, 8 bytes) of the driver's
 # testpmd during traffic (the control queue's few kicks always use the
 # eventfd), and the port's xstats count the kicks. DPDK 22.11's

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -102,14 +104,14 @@ dev_rx_frame(struct vv_split_ring *r, uint32_t len, uint16_t nbufs)
 }
 
 static void
-rxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
+rxq_new_flags(struct virtio_vdpa_rxq *q, bool mergeable, unsigned int flags)
 {
 	memset(q, 0, sizeof(*q));
 	memset(&fx, 0, sizeof(fx));
 	fx.shm = aligned_alloc(4096, RTE_ALIGN(vv_split_ring_shared_size(RING), 4096));
 	fx.priv = malloc(vv_split_ring_priv_size(RING));
 	assert_int_equal(vv_split_ring_init(&q->ring, fx.shm, fx.priv, RING,
-					    false), 0);
+					    flags), 0);
 	/* A polling device: no kicks. */
 	q->ring.used->flags = VRING_USED_F_NO_NOTIFY;
 	q->sw_ring = fx.sw;
@@ -120,6 +122,12 @@ rxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
 	q->notify.fd = -1;
 	virtio_vdpa_rxq_prepare(q);
 	assert_int_equal(virtio_vdpa_rxq_fill(q), 0);
+}
+
+static void
+rxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
+{
+	rxq_new_flags(q, mergeable, 0);
 }
 
 static void
@@ -257,7 +265,7 @@ test_rx_index_jump(void **state)
 }
 
 static void
-txq_new(struct virtio_vdpa_txq *q, bool in_order)
+txq_new_flags(struct virtio_vdpa_txq *q, unsigned int flags)
 {
 	memset(q, 0, sizeof(*q));
 	memset(&fx, 0, sizeof(fx));
@@ -265,7 +273,7 @@ txq_new(struct virtio_vdpa_txq *q, bool in_order)
 				      HDR * RING, 4096));
 	fx.priv = malloc(vv_split_ring_priv_size(RING));
 	assert_int_equal(vv_split_ring_init(&q->ring, fx.shm, fx.priv, RING,
-					    in_order), 0);
+					    flags), 0);
 	q->ring.used->flags = VRING_USED_F_NO_NOTIFY;
 	q->hdrs = (void *)((char *)fx.shm + vv_split_ring_shared_size(RING));
 	memset(q->hdrs, 0, HDR * RING);
@@ -273,6 +281,12 @@ txq_new(struct virtio_vdpa_txq *q, bool in_order)
 	q->hdr_size = HDR;
 	q->reclaim_thresh = RING;	/* reclaim on every burst */
 	q->notify.fd = -1;
+}
+
+static void
+txq_new(struct virtio_vdpa_txq *q, bool in_order)
+{
+	txq_new_flags(q, in_order ? VV_SPLIT_IN_ORDER : 0);
 }
 
 static uint16_t
@@ -381,6 +395,139 @@ test_tx_full_ring(void **state)
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
 }
 
+/* Kicks the eventfd received since the last look: the device's view. */
+static uint64_t
+kicks_seen(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return 0;
+	return n;
+}
+
+static void
+set_avail_event(struct vv_split_ring *r, uint16_t idx)
+{
+	__atomic_store_n(vv_split_avail_event(r), idx, __ATOMIC_RELAXED);
+}
+
+/*
+ * Rx with EVENT_IDX: filling at start publishes without a kick; the kick
+ * after start covers those buffers; refills kick only when they carry the
+ * slot the device named. The xstat counts exactly the kicks that reached
+ * the eventfd.
+ */
+static void
+test_rx_event_idx_kicks(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	uint32_t bytes;
+	int fd = eventfd(0, EFD_NONBLOCK);
+	uint16_t idx;
+
+	(void)state;
+	assert_true(fd >= 0);
+	rxq_new_flags(&q, true, VV_SPLIT_EVENT_IDX);
+	q.notify.fd = fd;
+	assert_int_equal(q.ring.avail->idx, RING);
+	assert_int_equal(q.notify.kicks, 0);
+	assert_int_equal(kicks_seen(fd), 0);
+	/* NO_NOTIFY (set by rxq_new) means nothing with EVENT_IDX. */
+	virtio_vdpa_kick(&q.ring, &q.notify);	/* eth_dev_start's */
+	assert_int_equal(q.notify.kicks, 1);
+	assert_int_equal(kicks_seen(fd), 1);
+
+	/* The device wants to hear of slot RING + 2: the third refilled. */
+	set_avail_event(&q.ring, RING + 2);
+	dev_rx_frame(&q.ring, 60, 1);
+	assert_int_equal(rx_all(&q, &bytes), 1);	/* refills RING */
+	assert_int_equal(kicks_seen(fd), 0);
+	dev_rx_frame(&q.ring, 60, 1);
+	dev_rx_frame(&q.ring, 60, 1);
+	dev_rx_frame(&q.ring, 60, 1);
+	assert_int_equal(rx_all(&q, &bytes), 3);	/* RING + 1 .. + 3 */
+	assert_int_equal(kicks_seen(fd), 1);
+	assert_int_equal(q.notify.kicks, 2);
+	dev_rx_frame(&q.ring, 60, 1);
+	assert_int_equal(rx_all(&q, &bytes), 1);
+	assert_int_equal(kicks_seen(fd), 0);
+
+	/* Across the u16 wrap, one frame (one refill) at a time. */
+	set_avail_event(&q.ring, 2);
+	while ((idx = q.ring.avail_idx) != 5) {
+		dev_rx_frame(&q.ring, 60, 1);
+		assert_int_equal(rx_all(&q, &bytes), 1);
+		assert_int_equal(q.ring.avail_idx, (uint16_t)(idx + 1));
+		/* Only the refill that published slot 2 kicks. */
+		assert_int_equal(kicks_seen(fd), idx == 2);
+	}
+	assert_int_equal(q.notify.kicks, 3);
+	assert_int_equal(q.stats.errors, 0);
+	rxq_done(&q);
+	close(fd);
+}
+
+/* Tx: the named slot in the middle of a burst draws one kick, no more. */
+static void
+test_tx_event_idx_kicks(void **state)
+{
+	struct virtio_vdpa_txq q;
+	int fd = eventfd(0, EFD_NONBLOCK);
+
+	(void)state;
+	assert_true(fd >= 0);
+	txq_new_flags(&q, VV_SPLIT_EVENT_IDX);
+	q.notify.fd = fd;
+	set_avail_event(&q.ring, 5);
+	assert_int_equal(tx_some(&q, 8), 8);		/* 0..7 */
+	assert_int_equal(kicks_seen(fd), 1);
+	assert_int_equal(tx_some(&q, 8), 8);		/* 8..15 */
+	assert_int_equal(kicks_seen(fd), 0);
+	set_avail_event(&q.ring, 16);
+	assert_int_equal(tx_some(&q, 1), 1);		/* 16 */
+	assert_int_equal(kicks_seen(fd), 1);
+	/* Nothing sent, nothing decided. */
+	set_avail_event(&q.ring, 17);
+	assert_int_equal(tx_some(&q, 0), 0);
+	assert_int_equal(kicks_seen(fd), 0);
+	assert_int_equal(tx_some(&q, 2), 2);		/* 17, 18 */
+	assert_int_equal(kicks_seen(fd), 1);
+	assert_int_equal(q.notify.kicks, 3);
+	virtio_vdpa_txq_drain(&q);
+	free(fx.shm);
+	free(fx.priv);
+	close(fd);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+/* Without EVENT_IDX the NO_NOTIFY flag decides, and avail_event is unread. */
+static void
+test_tx_no_notify_kicks(void **state)
+{
+	struct virtio_vdpa_txq q;
+	int fd = eventfd(0, EFD_NONBLOCK);
+
+	(void)state;
+	assert_true(fd >= 0);
+	txq_new_flags(&q, 0);
+	q.notify.fd = fd;
+	set_avail_event(&q.ring, 2);
+	assert_int_equal(tx_some(&q, 4), 4);
+	assert_int_equal(kicks_seen(fd), 0);
+	q.ring.used->flags = 0;
+	set_avail_event(&q.ring, 100);
+	assert_int_equal(tx_some(&q, 4), 4);
+	assert_int_equal(tx_some(&q, 4), 4);
+	assert_int_equal(kicks_seen(fd), 2);
+	assert_int_equal(q.notify.kicks, 2);
+	virtio_vdpa_txq_drain(&q);
+	free(fx.shm);
+	free(fx.priv);
+	close(fd);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
 int
 main(void)
 {
@@ -396,6 +543,9 @@ main(void)
 		cmocka_unit_test(test_tx_hostile_completions),
 		cmocka_unit_test(test_tx_inorder_batch),
 		cmocka_unit_test(test_tx_full_ring),
+		cmocka_unit_test(test_rx_event_idx_kicks),
+		cmocka_unit_test(test_tx_event_idx_kicks),
+		cmocka_unit_test(test_tx_no_notify_kicks),
 	};
 
 	if (rte_eal_init(RTE_DIM(eal_args), eal_args) < 0)

@@ -398,6 +398,9 @@ fake_ctrl_run(struct fake_vring *v)
 	struct vring_avail *avail = (void *)(uintptr_t)v->avail;
 	struct vring_used *used = (void *)(uintptr_t)v->used;
 
+	/* virtio 1.1, 2.6.7.1: with EVENT_IDX the driver leaves flags 0. */
+	if ((F.acked & VV_BIT(VIRTIO_RING_F_EVENT_IDX)) && avail->flags != 0)
+		F.violation = "avail flags set with EVENT_IDX negotiated";
 	while (!F.ctrl_silent && v->base != avail->idx) {
 		uint16_t head = avail->ring[v->base & (v->num - 1)], id = head;
 		uint8_t in[2 + VV_CTRL_DATA_MAX], *ack = NULL;
@@ -888,9 +891,9 @@ assert_calls(unsigned int from, const struct expect *e, unsigned int n)
 
 static const uint64_t negotiated =
 	VV_BIT(VIRTIO_F_VERSION_1) | VV_BIT(VIRTIO_F_ACCESS_PLATFORM) |
-	VV_BIT(VIRTIO_F_IN_ORDER) | VV_BIT(VIRTIO_NET_F_MRG_RXBUF) |
-	VV_BIT(VIRTIO_NET_F_MAC) | VV_BIT(VIRTIO_NET_F_STATUS) |
-	VV_BIT(VIRTIO_NET_F_MTU);
+	VV_BIT(VIRTIO_F_IN_ORDER) | VV_BIT(VIRTIO_RING_F_EVENT_IDX) |
+	VV_BIT(VIRTIO_NET_F_MRG_RXBUF) | VV_BIT(VIRTIO_NET_F_MAC) |
+	VV_BIT(VIRTIO_NET_F_STATUS) | VV_BIT(VIRTIO_NET_F_MTU);
 
 static void
 test_happy_path_sequence(void **state)
@@ -1845,6 +1848,10 @@ test_ctrl_sets_pairs_and_filters(void **state)
 	assert_null(F.violation);
 	assert_true(F.acked & VV_BIT(VIRTIO_NET_F_CTRL_VQ));
 	assert_true(F.acked & VV_BIT(VIRTIO_NET_F_MQ));
+	/* Its ring suppresses interrupts the EVENT_IDX way. */
+	assert_true(F.acked & VV_BIT(VIRTIO_RING_F_EVENT_IDX));
+	assert_int_equal(dev.ctrl.ring.avail->flags, 0);
+	assert_int_equal(*vv_split_used_event(&dev.ctrl.ring), 0xffff);
 	/* After every data queue the device has, not after those in use. */
 	assert_true(cq->enabled);
 	assert_int_equal(cq->num, VV_CTRL_RING_SIZE);

@@ -153,9 +153,46 @@ test_typical_device(void **state)
 			 VV_BIT(VIRTIO_F_VERSION_1) |
 			 VV_BIT(VIRTIO_F_ACCESS_PLATFORM) |
 			 VV_BIT(VIRTIO_F_IN_ORDER) |
+			 VV_BIT(VIRTIO_RING_F_EVENT_IDX) |
 			 VV_BIT(VIRTIO_NET_F_MRG_RXBUF) |
 			 VV_BIT(VIRTIO_NET_F_MAC) | VV_BIT(VIRTIO_NET_F_STATUS) |
 			 VV_BIT(VIRTIO_NET_F_MTU));
+	assert_int_equal(log_errors, 0);
+}
+
+/*
+ * EVENT_IDX is taken whenever offered, whatever the devargs: it only
+ * changes how notifications are suppressed, never the frames.
+ */
+static void
+test_event_idx_when_offered(void **state)
+{
+	static const struct vv_feature_wish wishes[] = {
+		{ 0 },
+		{ .mrg_rxbuf = true, .in_order = true },
+		{ .in_order = true, .ctrl_vq = true },
+	};
+	uint64_t driver = 0;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(wishes) / sizeof(wishes[0]); i++) {
+		assert_int_equal(vv_features_negotiate(typical_device,
+						       &wishes[i], &driver), 0);
+		assert_true(driver & VV_BIT(VIRTIO_RING_F_EVENT_IDX));
+		assert_int_equal(vv_features_negotiate(typical_device &
+						       ~VV_BIT(VIRTIO_RING_F_EVENT_IDX),
+						       &wishes[i], &driver), 0);
+		assert_false(driver & VV_BIT(VIRTIO_RING_F_EVENT_IDX));
+	}
+	assert_int_equal(vv_features_negotiate(VV_BIT(VIRTIO_F_VERSION_1) |
+					       VV_BIT(VIRTIO_RING_F_EVENT_IDX),
+					       &wish_all, &driver), 0);
+	assert_int_equal(driver, VV_BIT(VIRTIO_F_VERSION_1) |
+			 VV_BIT(VIRTIO_RING_F_EVENT_IDX));
+	assert_true(vv_features_supported() & VV_BIT(VIRTIO_RING_F_EVENT_IDX));
+	assert_string_equal(vv_feature_name(VIRTIO_RING_F_EVENT_IDX),
+			    "EVENT_IDX");
 	assert_int_equal(log_errors, 0);
 }
 
@@ -216,7 +253,7 @@ test_unsupported_bits_never_acked(void **state)
 		VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_GUEST_ANNOUNCE,
 		VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_MAC_ADDR,
 		VIRTIO_F_NOTIFY_ON_EMPTY, VIRTIO_RING_F_INDIRECT_DESC,
-		VIRTIO_RING_F_EVENT_IDX, VIRTIO_F_RING_PACKED,
+		VIRTIO_F_RING_PACKED,
 		VIRTIO_F_ORDER_PLATFORM, VIRTIO_F_SR_IOV, 38 /* NOTIF_DATA */,
 		VIRTIO_NET_F_RSS,
 	};
@@ -354,6 +391,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_typical_device, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_event_idx_when_offered,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wishes_off_strip_bits,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wish_without_device_support,

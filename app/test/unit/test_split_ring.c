@@ -163,6 +163,24 @@ dev_publish(struct dev_model *m)
 	__atomic_store_n(&m->used->idx, m->used_idx, __ATOMIC_RELEASE);
 }
 
+/*
+ * EVENT_IDX: the avail slot whose publication the device wants a kick for,
+ * in the u16 the spec puts after used->ring[size].
+ */
+static void
+dev_set_avail_event(struct dev_model *m, uint16_t idx)
+{
+	__atomic_store_n((uint16_t *)&m->used->ring[m->size], idx,
+			 __ATOMIC_RELAXED);
+}
+
+/* The used idx the driver wants an interrupt after (after avail->ring). */
+static uint16_t
+dev_used_event(const struct dev_model *m)
+{
+	return __atomic_load_n(&m->avail->ring[m->size], __ATOMIC_RELAXED);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Driver-side harness                                                     */
 
@@ -179,7 +197,7 @@ struct ring {
 };
 
 static struct ring *
-ring_new(uint16_t size, bool in_order)
+ring_new(uint16_t size, unsigned int flags)
 {
 	struct ring *t = calloc(1, sizeof(*t));
 	long page = sysconf(_SC_PAGESIZE);
@@ -202,7 +220,7 @@ ring_new(uint16_t size, bool in_order)
 	/* Garbage, so init must not rely on zeroed private memory. */
 	memset(t->priv, 0xa5, vv_split_ring_priv_size(size));
 	assert_int_equal(vv_split_ring_init(&t->r, t->shm, t->priv, size,
-					    in_order), 0);
+					    flags), 0);
 	dev_init(&t->dev, &t->r);
 	return t;
 }
@@ -428,12 +446,10 @@ test_init_rejects_bad_sizes(void **state)
 	/* No power of two in uint16_t exceeds VV_RING_MAX_SIZE; 65535 is the
 	 * largest value a caller can pass and must be refused. */
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(vv_split_ring_init(&r, shm, priv, bad[i],
-						    false), -EINVAL);
-	assert_int_equal(vv_split_ring_init(&r, NULL, priv, 4, false),
-			 -EINVAL);
-	assert_int_equal(vv_split_ring_init(&r, shm, NULL, 4, false),
-			 -EINVAL);
+		assert_int_equal(vv_split_ring_init(&r, shm, priv, bad[i], 0),
+				 -EINVAL);
+	assert_int_equal(vv_split_ring_init(&r, NULL, priv, 4, 0), -EINVAL);
+	assert_int_equal(vv_split_ring_init(&r, shm, NULL, 4, 0), -EINVAL);
 }
 
 static void
@@ -445,7 +461,7 @@ test_init_layout(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint16_t size = sizes[i];
-		struct ring *t = ring_new(size, false);
+		struct ring *t = ring_new(size, 0);
 		struct vv_split_ring *r = &t->r;
 		size_t avail_end = vv_split_ring_avail_offset(size) +
 			offsetof(struct vring_avail, ring) +
@@ -476,7 +492,7 @@ test_init_layout(void **state)
 static void
 test_single_buffer_tx_and_rx(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	struct dev_buf b;
 	uint32_t len;
 	int head, id;
@@ -524,7 +540,7 @@ test_single_buffer_tx_and_rx(void **state)
 static void
 test_chained_buffers(void **state)
 {
-	struct ring *t = ring_new(16, false);
+	struct ring *t = ring_new(16, 0);
 	struct dev_buf b;
 	int h1, h2, h3;
 
@@ -566,7 +582,7 @@ test_chained_buffers(void **state)
 static void
 test_full_ring(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	struct vv_split_ring saved;
 	struct dev_buf b;
 	uint32_t seq = 0;
@@ -602,7 +618,7 @@ test_full_ring(void **state)
 static void
 test_empty_ring(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 
 	(void)state;
 	assert_int_equal(vv_split_used_pending(&t->r), 0);
@@ -679,7 +695,7 @@ run_random(struct ring *t, uint32_t ops, uint32_t seed)
 static void
 test_wraparound_random(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 
 	(void)state;
 	run_random(t, 70000, 12345);
@@ -696,7 +712,7 @@ test_wraparound_random(void **state)
 static void
 test_wraparound_near_ffff(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	uint32_t seq;
 	int round;
 
@@ -769,7 +785,7 @@ pop_one(struct ring *t)
 static void
 test_bad_used_id_out_of_range(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	struct dev_buf b;
 	int heads[3], i;
 
@@ -815,7 +831,7 @@ test_bad_used_id_out_of_range(void **state)
 static void
 test_bad_used_not_in_flight(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	int heads[3], i;
 
 	(void)state;
@@ -844,7 +860,7 @@ test_bad_used_not_in_flight(void **state)
 static void
 test_bad_used_not_a_head(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	struct dev_buf b;
 	uint16_t second;
 	int head;
@@ -871,7 +887,7 @@ test_bad_used_not_a_head(void **state)
 static void
 test_bad_used_duplicate(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	int heads[3];
 
 	(void)state;
@@ -903,7 +919,7 @@ test_bad_used_duplicate(void **state)
 static void
 test_bad_used_len(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	int heads[3];
 
 	(void)state;
@@ -932,7 +948,7 @@ test_bad_used_len(void **state)
 static void
 test_used_idx_jump(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	uint16_t base;
 	uint32_t seq;
 
@@ -966,7 +982,7 @@ test_used_idx_jump(void **state)
 static void
 test_used_peek(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	uint32_t len;
 	int heads[3];
 
@@ -992,7 +1008,7 @@ test_used_peek(void **state)
 static void
 test_inorder_batch(void **state)
 {
-	struct ring *t = ring_new(8, true);
+	struct ring *t = ring_new(8, VV_SPLIT_IN_ORDER);
 	struct dev_buf b[5];
 	bool last = false;
 	uint32_t len;
@@ -1052,7 +1068,7 @@ test_inorder_batch(void **state)
 static void
 test_inorder_stale_entry_rejected(void **state)
 {
-	struct ring *t = ring_new(8, true);
+	struct ring *t = ring_new(8, VV_SPLIT_IN_ORDER);
 	struct dev_buf b[3];
 	int i;
 
@@ -1084,7 +1100,7 @@ test_inorder_stale_entry_rejected(void **state)
 static void
 test_inorder_wraparound(void **state)
 {
-	struct ring *t = ring_new(8, true);
+	struct ring *t = ring_new(8, VV_SPLIT_IN_ORDER);
 	uint32_t posted = 0, served = 0, completed = 0, s = 777;
 
 	(void)state;
@@ -1125,7 +1141,7 @@ test_inorder_wraparound(void **state)
 static void
 test_avail_entry_not_rewritten(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 	uint32_t seq;
 	int head;
 
@@ -1174,7 +1190,7 @@ test_avail_entry_not_rewritten(void **state)
 static void
 test_needs_kick(void **state)
 {
-	struct ring *t = ring_new(8, false);
+	struct ring *t = ring_new(8, 0);
 
 	(void)state;
 	assert_true(vv_split_needs_kick(&t->r));
@@ -1187,6 +1203,346 @@ test_needs_kick(void **state)
 	assert_false(vv_split_needs_kick(&t->r));
 	t->r.used->flags = 0;
 	assert_true(vv_split_needs_kick(&t->r));
+	ring_free(t);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Notification suppression                                                */
+
+/*
+ * The spec's rule for EVENT_IDX (virtio 1.1, 2.6.10), stated apart from
+ * vring_need_event: a kick is due when one of the avail slots published
+ * since the last decision, old up to new - 1, is the slot the device named.
+ */
+static bool
+kick_due(uint16_t event, uint16_t old, uint16_t new)
+{
+	uint16_t i;
+
+	for (i = old; i != new; i++)
+		if (i == event)
+			return true;
+	return false;
+}
+
+/* Posts n one-descriptor Tx buffers, publishes them, and decides. */
+static bool
+drv_burst(struct ring *t, uint16_t n, uint32_t *seq)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		assert_true(drv_post(t, 1, 0, (*seq)++) >= 0);
+	vv_split_avail_publish(&t->r);
+	return vv_split_needs_kick(&t->r);
+}
+
+/* The device serves all that is published; the driver reaps it. */
+static void
+dev_drain(struct ring *t, uint32_t *seq_served)
+{
+	struct dev_buf b;
+	unsigned int n = 0;
+
+	while (dev_take(&t->dev, &b)) {
+		dev_used(&t->dev, b.head, dev_serve(t, &b, (*seq_served)++));
+		n++;
+	}
+	dev_publish(&t->dev);
+	assert_int_equal(drv_reap(t), n);
+}
+
+/* Moves both indices to `idx` with kick decisions along the way. */
+static void
+ring_advance(struct ring *t, uint16_t idx, uint32_t *seq, uint32_t *served)
+{
+	while (t->r.avail_idx != idx) {
+		uint16_t n = (uint16_t)(idx - t->r.avail_idx);
+
+		drv_burst(t, n < t->r.size ? n : t->r.size, seq);
+		dev_drain(t, served);
+	}
+}
+
+/*
+ * Where the event indices sit: just after each ring, inside the area the
+ * layout reserves, overlapping nothing else (virtio 1.1, 2.6: 6 + 2 * size
+ * bytes of avail ring, 6 + 8 * size of used ring).
+ */
+static void
+test_event_idx_layout(void **state)
+{
+	static const uint16_t sizes[] = { 1, 2, 8, 256, 4096, VV_RING_MAX_SIZE };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint16_t size = sizes[i];
+		struct ring *t = ring_new(size, VV_SPLIT_EVENT_IDX);
+		struct vv_split_ring *r = &t->r;
+		uint8_t *base = t->shm, *copy;
+		size_t shared = vv_split_ring_shared_size(size);
+		size_t avail = vv_split_ring_avail_offset(size);
+		size_t used = vv_split_ring_used_offset(size);
+		/* flags, idx, ring[size], then the event index */
+		size_t used_event = avail + 4 + 2 * (size_t)size;
+		size_t avail_event = used + 4 + 8 * (size_t)size;
+		size_t k;
+
+		assert_int_equal(avail, 16 * (size_t)size);
+		assert_ptr_equal(vv_split_used_event(r), base + used_event);
+		assert_ptr_equal(vv_split_avail_event(r), base + avail_event);
+		assert_true(used_event + 2 <= used);
+		assert_true(avail_event + 2 <= shared);
+
+		/* Storing both changes those four bytes and nothing else. */
+		copy = malloc(shared);
+		assert_non_null(copy);
+		for (k = 0; k < shared; k++)
+			base[k] = (uint8_t)(k * 7 + 1);
+		memcpy(copy, base, shared);
+		*vv_split_used_event(r) = 0x5aa5;
+		*vv_split_avail_event(r) = 0xa55a;
+		for (k = 0; k < shared; k++) {
+			if (k - used_event < 2 || k - avail_event < 2)
+				continue;
+			assert_int_equal(base[k], copy[k]);
+		}
+		/* Where the device model, reading as the spec says, finds them. */
+		assert_int_equal(dev_used_event(&t->dev), 0x5aa5);
+		assert_int_equal(__atomic_load_n((uint16_t *)
+						 &t->dev.used->ring[size],
+						 __ATOMIC_RELAXED), 0xa55a);
+		free(copy);
+		ring_free(t);
+	}
+}
+
+/*
+ * With EVENT_IDX the driver must leave avail->flags 0 and has only
+ * used_event to keep a device from interrupting: the value set at init is
+ * passed only once per lap of the used idx, and not in the first lap.
+ */
+static void
+test_event_idx_used_event(void **state)
+{
+	struct ring *t = ring_new(8, VV_SPLIT_EVENT_IDX);
+	struct ring *plain = ring_new(8, 0);
+	uint32_t seq = 0, served = 0, i, interrupts = 0;
+	uint16_t ue;
+
+	(void)state;
+	assert_int_equal(t->r.avail->flags, 0);
+	ue = dev_used_event(&t->dev);
+	/* A device checking after every single completion, from used idx 0. */
+	for (i = 0; i < 3u * 65536; i++)
+		if (vring_need_event(ue, (uint16_t)(i + 1), (uint16_t)i)) {
+			assert_true(i >= 65535);
+			interrupts++;
+		}
+	assert_int_equal(interrupts, 3);
+	/* Nothing on the datapath moves it. */
+	ring_advance(t, 1000, &seq, &served);
+	assert_int_equal(dev_used_event(&t->dev), ue);
+
+	/* Without EVENT_IDX the flag says it, and the field is left alone. */
+	assert_int_equal(plain->r.avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+	assert_int_equal(dev_used_event(&plain->dev), 0);
+	ring_free(plain);
+	ring_free(t);
+}
+
+/*
+ * Random bursts and random avail_event values, near the window and
+ * anywhere, over more than two laps of the u16 index: the driver kicks
+ * exactly when the spec says, and the NO_NOTIFY flag means nothing.
+ */
+static void
+test_event_idx_kicks_random(void **state)
+{
+	struct ring *t = ring_new(8, VV_SPLIT_EVENT_IDX);
+	uint32_t seq = 0, served = 0, s = 777, kicks = 0, quiet = 0;
+	uint32_t published = 0;
+
+	(void)state;
+	while (published < 3u * 65536) {
+		uint16_t n = (uint16_t)(1 + lcg(&s) % t->r.size);
+		uint16_t old = t->r.avail_idx, event;
+		bool kick;
+
+		if (lcg(&s) & 1)
+			event = (uint16_t)(old + lcg(&s) % (n + 4u) - 2);
+		else
+			event = (uint16_t)lcg(&s);
+		dev_set_avail_event(&t->dev, event);
+		t->r.used->flags = (lcg(&s) & 1) ? VRING_USED_F_NO_NOTIFY : 0;
+		kick = drv_burst(t, n, &seq);
+		assert_int_equal(kick,
+				 kick_due(event, old, (uint16_t)(old + n)));
+		if (kick)
+			kicks++;
+		else
+			quiet++;
+		published += n;
+		dev_drain(t, &served);
+	}
+	/* Both outcomes were exercised plenty. */
+	assert_true(kicks > 10000);
+	assert_true(quiet > 10000);
+	assert_int_equal(dev_used_event(&t->dev), 0xffff);
+	ring_free(t);
+}
+
+/*
+ * The device names a slot in the middle of a burst, at its edges, just
+ * past it; and a decision that did not kick still closes its window.
+ */
+static void
+test_event_idx_mid_burst(void **state)
+{
+	struct ring *t = ring_new(16, VV_SPLIT_EVENT_IDX);
+	uint32_t seq = 0, served = 0;
+
+	(void)state;
+	/* Slots 0..7 published at once; the device asked about slot 3. */
+	dev_set_avail_event(&t->dev, 3);
+	assert_true(drv_burst(t, 8, &seq));
+	/* Slot 3 is behind now: 8..15 needs no kick. */
+	assert_false(drv_burst(t, 8, &seq));
+	dev_drain(t, &served);
+
+	/* First and last slot of a burst count; the one after does not. */
+	dev_set_avail_event(&t->dev, 16);
+	assert_true(drv_burst(t, 4, &seq));		/* 16..19 */
+	dev_set_avail_event(&t->dev, 23);
+	assert_true(drv_burst(t, 4, &seq));		/* 20..23 */
+	dev_set_avail_event(&t->dev, 28);
+	assert_false(drv_burst(t, 4, &seq));		/* 24..27 */
+	/* ... and the next burst, which does carry 28, kicks. */
+	assert_true(drv_burst(t, 1, &seq));		/* 28 */
+	dev_drain(t, &served);
+
+	/*
+	 * No kick for 29..32 (the device named 40); then it names 30, which
+	 * it already has: 33..36 must not kick for it.
+	 */
+	dev_set_avail_event(&t->dev, 40);
+	assert_false(drv_burst(t, 4, &seq));
+	dev_set_avail_event(&t->dev, 30);
+	assert_false(drv_burst(t, 4, &seq));
+	/* A decision with nothing new published never kicks. */
+	dev_set_avail_event(&t->dev, t->r.avail_idx);
+	assert_false(vv_split_needs_kick(&t->r));
+	/* The flags are not consulted: clear NO_NOTIFY asks for nothing. */
+	t->r.used->flags = 0;
+	dev_set_avail_event(&t->dev, 100);
+	assert_false(drv_burst(t, 2, &seq));
+	t->r.used->flags = VRING_USED_F_NO_NOTIFY;
+	dev_set_avail_event(&t->dev, t->r.avail_idx);
+	assert_true(drv_burst(t, 2, &seq));
+	dev_drain(t, &served);
+	ring_free(t);
+}
+
+/* A burst that carries the u16 avail idx across 0xffff -> 0. */
+static void
+test_event_idx_wraparound(void **state)
+{
+	static const struct {
+		uint16_t event;
+		bool kick;
+	} cases[] = {
+		{ 0xfffc, true },	/* the burst's first slot */
+		{ 0xffff, true },	/* the last before the wrap */
+		{ 0x0000, true },	/* the first after it */
+		{ 0x0003, true },	/* the burst's last slot */
+		{ 0x0004, false },	/* just past the burst */
+		{ 0xfffb, false },	/* just before it */
+		{ 0x7ffe, false },	/* half a lap away */
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ring *t = ring_new(8, VV_SPLIT_EVENT_IDX);
+		uint32_t seq = 0, served = 0;
+
+		ring_advance(t, 0xfffc, &seq, &served);
+		dev_set_avail_event(&t->dev, cases[i].event);
+		assert_int_equal(kick_due(cases[i].event, 0xfffc, 0x0004),
+				 cases[i].kick);
+		assert_int_equal(drv_burst(t, 8, &seq), cases[i].kick);
+		assert_int_equal(t->r.avail->idx, 0x0004);
+		dev_drain(t, &served);
+		ring_free(t);
+	}
+}
+
+/*
+ * A device that sleeps until kicked, as an interrupt-driven backend does.
+ * Woken, it stays busy for a few bursts, serving without asking (its
+ * avail_event left behind), then names the next slot it expects and goes
+ * back to sleep. No burst may find it asleep without a kick (that is a
+ * stall), and no kick may reach it awake: kicks equal wake-ups.
+ */
+static void
+test_event_idx_sleeping_device(void **state)
+{
+	struct ring *t = ring_new(8, VV_SPLIT_EVENT_IDX);
+	uint32_t seq = 0, served = 0, s = 4242, kicks = 0, wakeups = 0;
+	uint32_t published = 0;
+	unsigned int busy = 0;
+	bool asleep = true;
+
+	(void)state;
+	dev_set_avail_event(&t->dev, 0);
+	while (published < 2u * 65536 + 1000) {
+		uint16_t n = (uint16_t)(1 + lcg(&s) % t->r.size);
+		bool kick = drv_burst(t, n, &seq);
+
+		published += n;
+		kicks += kick;
+		if (asleep) {
+			assert_true(kick);
+			asleep = false;
+			wakeups++;
+			busy = lcg(&s) % 4;
+		} else {
+			assert_false(kick);
+		}
+		dev_drain(t, &served);
+		if (busy-- == 0) {
+			dev_set_avail_event(&t->dev, t->dev.last_avail);
+			/* The spec's last look before sleeping: nothing new. */
+			assert_int_equal(dev_avail_pending(&t->dev), 0);
+			asleep = true;
+		}
+	}
+	assert_int_equal(kicks, wakeups);
+	assert_true(wakeups > 1000);
+	ring_free(t);
+}
+
+/* Without EVENT_IDX, NO_NOTIFY decides and avail_event means nothing. */
+static void
+test_no_event_idx_flag_rules(void **state)
+{
+	struct ring *t = ring_new(8, 0);
+	uint32_t seq = 0, served = 0, s = 99, i;
+
+	(void)state;
+	for (i = 0; i < 2000; i++) {
+		uint16_t n = (uint16_t)(1 + lcg(&s) % t->r.size);
+		uint16_t old = t->r.avail_idx;
+		bool no_notify = lcg(&s) & 1;
+
+		/* An avail_event that would say the opposite, were it read. */
+		dev_set_avail_event(&t->dev,
+				    no_notify ? old : (uint16_t)(old - 1));
+		t->r.used->flags = no_notify ? VRING_USED_F_NO_NOTIFY : 0;
+		assert_int_equal(drv_burst(t, n, &seq), !no_notify);
+		dev_drain(t, &served);
+	}
 	ring_free(t);
 }
 
@@ -1214,6 +1570,13 @@ main(void)
 		cmocka_unit_test(test_inorder_wraparound),
 		cmocka_unit_test(test_avail_entry_not_rewritten),
 		cmocka_unit_test(test_needs_kick),
+		cmocka_unit_test(test_event_idx_layout),
+		cmocka_unit_test(test_event_idx_used_event),
+		cmocka_unit_test(test_event_idx_kicks_random),
+		cmocka_unit_test(test_event_idx_mid_burst),
+		cmocka_unit_test(test_event_idx_wraparound),
+		cmocka_unit_test(test_event_idx_sleeping_device),
+		cmocka_unit_test(test_no_event_idx_flag_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

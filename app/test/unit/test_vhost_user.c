@@ -667,16 +667,18 @@ fake_connect(int fd, const struct sockaddr *addr, socklen_t len)
 static const uint64_t offered =
 	VV_BIT(VIRTIO_F_VERSION_1) | VV_BIT(VIRTIO_NET_F_MRG_RXBUF) |
 	VV_BIT(VIRTIO_F_IN_ORDER) | VV_BIT(VIRTIO_F_ACCESS_PLATFORM) |
+	VV_BIT(VIRTIO_RING_F_EVENT_IDX) |
 	VV_BIT(VIRTIO_NET_F_MAC) | VV_BIT(VIRTIO_NET_F_STATUS) |
 	VV_BIT(VIRTIO_NET_F_MTU) | VV_BIT(VIRTIO_NET_F_SPEED_DUPLEX) |
 	VV_BIT(VIRTIO_NET_F_CSUM) | VV_BIT(VU_F_PROTOCOL_FEATURES);
 /* Without a config space or IOTLB channel, these must not reach vv_dev. */
 static const uint64_t device_expected =
 	VV_BIT(VIRTIO_F_VERSION_1) | VV_BIT(VIRTIO_NET_F_MRG_RXBUF) |
-	VV_BIT(VIRTIO_F_IN_ORDER) | VV_BIT(VIRTIO_NET_F_CSUM);
+	VV_BIT(VIRTIO_F_IN_ORDER) | VV_BIT(VIRTIO_RING_F_EVENT_IDX) |
+	VV_BIT(VIRTIO_NET_F_CSUM);
 static const uint64_t negotiated =
 	VV_BIT(VIRTIO_F_VERSION_1) | VV_BIT(VIRTIO_NET_F_MRG_RXBUF) |
-	VV_BIT(VIRTIO_F_IN_ORDER);
+	VV_BIT(VIRTIO_F_IN_ORDER) | VV_BIT(VIRTIO_RING_F_EVENT_IDX);
 
 static struct vv_dev dev, dev2;
 static struct vv_dev_params params;

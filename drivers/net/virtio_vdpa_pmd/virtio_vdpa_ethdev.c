@@ -209,6 +209,19 @@ eth_tx_queue_release(struct rte_eth_dev *eth, uint16_t qid)
 	eth->data->tx_queues[qid] = NULL;
 }
 
+/* How the negotiated features shape a ring; only Tx reaps IN_ORDER batches. */
+static unsigned int
+ring_flags(const struct virtio_vdpa_private *p, bool tx)
+{
+	unsigned int flags = 0;
+
+	if (p->dev.features & VV_BIT(VIRTIO_RING_F_EVENT_IDX))
+		flags |= VV_SPLIT_EVENT_IDX;
+	if (tx && (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)))
+		flags |= VV_SPLIT_IN_ORDER;
+	return flags;
+}
+
 static int
 queue_check_desc(struct rte_eth_dev *eth, uint16_t nb_desc)
 {
@@ -271,7 +284,8 @@ eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	q->refill_thresh = RTE_MIN(VV_RX_REFILL_THRESH, size / 2);
 	q->notify.fd = -1;
 	virtio_vdpa_rxq_prepare(q);
-	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size, false);
+	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size,
+			   ring_flags(p, false));
 	eth->data->rx_queues[qid] = q;
 	return 0;
 }
@@ -313,7 +327,7 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 			RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
 	q->notify.fd = -1;
 	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size,
-			   (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)) != 0);
+			   ring_flags(p, true));
 	eth->data->tx_queues[qid] = q;
 	return 0;
 }
@@ -414,7 +428,6 @@ eth_dev_start(struct rte_eth_dev *eth)
 	struct virtio_vdpa_private *p = priv_of(eth);
 	struct vv_vring_addr vrings[VV_MAX_VRINGS];
 	uint16_t i, nq = eth->data->nb_rx_queues;
-	bool in_order = (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)) != 0;
 	int ret;
 
 	for (i = 0; i < nq; i++) {
@@ -430,9 +443,9 @@ eth_dev_start(struct rte_eth_dev *eth)
 		virtio_vdpa_rxq_drain(rxq);
 		virtio_vdpa_txq_drain(txq);
 		vv_split_ring_init(&rxq->ring, rxq->mz->addr, rxq->priv,
-				   rxq->ring.size, false);
+				   rxq->ring.size, ring_flags(p, false));
 		vv_split_ring_init(&txq->ring, txq->mz->addr, txq->priv,
-				   txq->ring.size, in_order);
+				   txq->ring.size, ring_flags(p, true));
 		rxq->notify.fd = -1;
 		ret = virtio_vdpa_rxq_fill(rxq);
 		if (ret < 0) {

@@ -92,8 +92,9 @@ rxq_post(struct virtio_vdpa_rxq *q, struct rte_mbuf *m)
 	vv_split_avail_push(r, head);
 }
 
+/* Posts a fresh mbuf in every free descriptor, as far as the pool lasts. */
 static inline unsigned int
-rxq_refill(struct virtio_vdpa_rxq *q)
+rxq_post_free(struct virtio_vdpa_rxq *q)
 {
 	struct rte_mbuf *mbufs[VV_RX_REFILL_BATCH];
 	unsigned int total = 0;
@@ -111,17 +112,28 @@ rxq_refill(struct virtio_vdpa_rxq *q)
 			rxq_post(q, mbufs[i]);
 		total += n;
 	}
-	if (total > 0) {
+	return total;
+}
+
+static inline void
+rxq_refill(struct virtio_vdpa_rxq *q)
+{
+	if (rxq_post_free(q) > 0) {
 		vv_split_avail_publish(&q->ring);
 		virtio_vdpa_kick(&q->ring, &q->notify);
 	}
-	return total;
 }
 
 int
 virtio_vdpa_rxq_fill(struct virtio_vdpa_rxq *q)
 {
-	rxq_refill(q);
+	/*
+	 * No kick decision: the device is not running yet, and with
+	 * EVENT_IDX a decision closes the window over these buffers, so the
+	 * kick after DRIVER_OK would find nothing left to kick for.
+	 */
+	if (rxq_post_free(q) > 0)
+		vv_split_avail_publish(&q->ring);
 	return q->ring.num_free == 0 ? 0 : -ENOMEM;
 }
 

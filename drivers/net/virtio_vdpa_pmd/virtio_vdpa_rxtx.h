@@ -69,14 +69,22 @@ uint16_t virtio_vdpa_xmit_pkts(void *txq, struct rte_mbuf **pkts,
 /* Sets up what every refill of q writes into its mbufs. */
 void virtio_vdpa_rxq_prepare(struct virtio_vdpa_rxq *q);
 
-/* Fills every free descriptor with a fresh mbuf; -ENOMEM if the pool ran dry. */
+/*
+ * Fills every free descriptor with a fresh mbuf and publishes them, without
+ * kicking: the caller kicks once the device runs. -ENOMEM if the pool ran
+ * dry.
+ */
 int virtio_vdpa_rxq_fill(struct virtio_vdpa_rxq *q);
 
 /* Frees every mbuf still posted; only once the device is reset. */
 void virtio_vdpa_rxq_drain(struct virtio_vdpa_rxq *q);
 void virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q);
 
-/* Rings the doorbell if the device has not disabled notifications. */
+/*
+ * Rings the doorbell, and counts it, if the device wants to hear of what
+ * was just published (vv_split_needs_kick: its avail_event with EVENT_IDX,
+ * else its NO_NOTIFY flag).
+ */
 void virtio_vdpa_kick(struct vv_split_ring *r, struct virtio_vdpa_notifier *n);
 
 #endif
