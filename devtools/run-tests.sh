@@ -147,6 +147,7 @@ if [ $e2e = 1 ] && [ $asan = 1 ]; then
 		VV_UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		"$SRC/app/test/e2e/run-e2e.sh" --driver ours \
 		--build-dir build-asan integrity cycles stop hotplug vanish ctrl_filters link_events doorbells \
+		multi_queue rss announce vlan_filter \
 		2>&1 | tee "$log"; then :; else
 		stage_fail="$stage_fail e2e-asan"
 	fi

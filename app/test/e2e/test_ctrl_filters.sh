@@ -6,9 +6,8 @@
 # txonly, frames to the peer's eth-peer address):
 #   promiscuous off/on, MAC address set, unicast address add/remove,
 #   multicast list add/remove, all-multicast on/off.
-# The VLAN filter is not here: no traffic side available in the VM sends
-# tagged frames (testpmd's engines that tag rely on the PMD to insert the
-# tag, and virtio_user inserts only in tx_prepare, which they never call).
+# The VLAN filter is test_vlan_filter.sh: only the tap's host-side peer
+# sends tagged frames.
 # vv-kinds: vp_vdpa
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,29 +20,10 @@ FOREIGN=02:00:00:00:00:00
 MCAST=01:00:5e:01:02:03
 failed=0
 
-# Runs a driver command, lets frames in flight land, and counts what the
-# device lets through in WIN seconds: EXPECT is none or some.
 step() { # NAME EXPECT CMD...
-	_name="$T.$1.$VV_DRIVER" _want=$2 _m=$(_tp_lines drv)
-	shift 2
-	for _c in "$@"; do
-		driver_cmd "$_c" 'testpmd> ' 20 || { vv_fail "$_name" "command '$_c' failed"; failed=$((failed + 1)); return; }
-	done
-	sleep 0.2
-	if ! driver_rx_in "$WIN" || [ -z "$DRV_RX_IN" ]; then
-		vv_fail "$_name" "cannot read the port's Rx counter"
-		failed=$((failed + 1))
-		return
-	fi
-	_bad=$(_tp_since drv "$_m" | grep -iE 'error|fail|not supported' | grep -v 'errors: ' | tail -n1)
-	case $_want in
-	none) [ "$DRV_RX_IN" -eq 0 ] && { vv_pass "$_name: the device dropped every frame"; return; }
-		_why="the device let $DRV_RX_IN frames through in ${WIN} s" ;;
-	some) [ "$DRV_RX_IN" -gt 0 ] && { vv_pass "$_name: $DRV_RX_IN frames passed in ${WIN} s"; return; }
-		_why="no frame passed in ${WIN} s" ;;
-	esac
-	vv_fail "$_name" "$_why after '$*'${_bad:+ (port said: $_bad)}"
-	failed=$((failed + 1))
+	_n=$1
+	shift
+	rx_step "$T.$_n.$VV_DRIVER" "$WIN" "$@" || failed=$((failed + 1))
 }
 
 peer_to() { # DST-MAC

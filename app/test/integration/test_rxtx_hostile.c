@@ -528,6 +528,56 @@ test_tx_no_notify_kicks(void **state)
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
 }
 
+/*
+ * The link announcement the control thread hands a Tx queue goes out
+ * first in the next burst, even an empty one; on a full ring it waits for
+ * the next burst, and a queue drained at stop frees it.
+ */
+static void
+test_tx_announce_handoff(void **state)
+{
+	struct virtio_vdpa_txq q;
+	struct rte_mbuf *m;
+	uint16_t head;
+
+	(void)state;
+	txq_new(&q, false);
+	m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	rte_pktmbuf_append(m, 64);
+	q.announce = m;
+	assert_int_equal(virtio_vdpa_xmit_pkts(&q, NULL, 0), 0);
+	assert_null(q.announce);
+	assert_int_equal(q.ring.avail->idx, 1);
+	head = q.ring.avail->ring[0];
+	assert_ptr_equal(fx.sw[head], m);
+	assert_int_equal(q.stats.packets, 1);
+
+	/* Full ring: kept for later, then sent before the app's frames. */
+	assert_int_equal(tx_some(&q, RING - 1), RING - 1);
+	m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	rte_pktmbuf_append(m, 64);
+	q.announce = m;
+	assert_int_equal(virtio_vdpa_xmit_pkts(&q, NULL, 0), 0);
+	assert_ptr_equal(q.announce, m);
+	used_put(&q.ring, head, 0);
+	assert_int_equal(tx_some(&q, 1), 0);
+	assert_null(q.announce);
+	assert_int_equal(q.ring.avail->ring[RING & q.ring.mask], head);
+	assert_ptr_equal(fx.sw[head], m);
+
+	/* Pending at stop: freed with the ring. */
+	m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	q.announce = m;
+	virtio_vdpa_txq_drain(&q);
+	assert_null(q.announce);
+	free(fx.shm);
+	free(fx.priv);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
 int
 main(void)
 {
@@ -546,6 +596,7 @@ main(void)
 		cmocka_unit_test(test_rx_event_idx_kicks),
 		cmocka_unit_test(test_tx_event_idx_kicks),
 		cmocka_unit_test(test_tx_no_notify_kicks),
+		cmocka_unit_test(test_tx_announce_handoff),
 	};
 
 	if (rte_eal_init(RTE_DIM(eal_args), eal_args) < 0)

@@ -8,7 +8,9 @@
 # With VV_DUT_NETDEV=tap the dut sits on a multi_queue tap instead, and its
 # traffic side is app/test/vm/tap-peer.py on the host side of the tap: it
 # reflects what the port sends (MACs swapped, flows kept), or sinks it.
-# device_cmd takes start and stop only, device_stats gives its counts.
+# device_cmd takes start, stop and tag VID (reflect tagged), device_stats
+# gives its counts;
+# tap_rarps counts the RARP frames (link announcements) it got so far.
 #   peer  0000:00:10.0 (VV_PEER_PROPS), driven by the traffic side: trixie's
 #         DPDK 24.11 testpmd with net_virtio_user on its vhost-vdpa node,
 #         forwarding lcore 1, with all its memory mapped at start
@@ -105,10 +107,14 @@ DEVICE_KIND=vp_vdpa-tap
 _TAP_STATS="$VV_WORK/tap-peer.stats"
 _TAP_MODE="$VV_WORK/tap-peer.mode"
 
-_tap_counts() { # PREFIX: PREFIX_RX PREFIX_TX PREFIX_ERR, as counted so far
+# PREFIX_RX PREFIX_TX PREFIX_ERR PREFIX_RARP (RARPs received), PREFIX_RXDROP
+# (lost before the peer read them), PREFIX_TAPDROP (reflected, lost in the
+# tap's queue toward QEMU), so far.
+_tap_counts() { # PREFIX
 	_l=$(cat "$_TAP_STATS" 2>/dev/null) || { vv_err "no tap peer counts in $_TAP_STATS (is tap-peer.py running? see $VV_WORK/tap-peer.log)"; return 1; }
 	_c() { echo "$_l" | sed -n "s/.*\<$1 \([0-9]*\).*/\1/p"; }
-	eval "${1}_RX=$(_c rx) ${1}_TX=$(_c tx) ${1}_ERR=$(_c tx_err)"
+	eval "${1}_RX=$(_c rx) ${1}_TX=$(_c tx) ${1}_ERR=$(_c tx_err) ${1}_RARP=$(_c rarp)"
+	eval "${1}_RXDROP=$(_c rx_drop) ${1}_TAPDROP=$(_c tap_drop)"
 }
 
 # The peer reads its mode file ten times a second.
@@ -127,25 +133,31 @@ device_start() { # MODE: a forwarding mode that sends back (io, mac...) or rxonl
 	vv_log "device up: $VV_VDPA_DEV (vp_vdpa dut on a tap; host peer ${_TAP_ON}s)"
 }
 
-device_cmd() { # start | stop
+device_cmd() { # start | stop | tag VID (reflect with a VLAN tag)
 	case $1 in
 	start) _tap_mode "$_TAP_ON" ;;
 	stop) _tap_mode sink ;;
-	*) vv_err "the tap peer takes start and stop, not '$1'"; return 1 ;;
+	"tag "*) _TAP_ON=$1; _tap_mode "$1" ;;
+	*) vv_err "the tap peer takes start, stop and tag VID, not '$1'"; return 1 ;;
 	esac
 }
 
 device_stats() {
 	device_cmd stop || return 1
 	_tap_counts _TAP1 || return 1
-	DEV_RX=$((_TAP1_RX - _TAP0_RX)) DEV_TX=$((_TAP1_TX - _TAP0_TX))
-	DEV_TX_DROPPED=$((_TAP1_ERR - _TAP0_ERR)) DEV_RX_MISSED=0 DEV_RX_NOMBUF=0
+	# TX counts what reached the device, as a testpmd peer's TX counts what
+	# its ring took; what the tap dropped is TX_DROPPED.
+	DEV_TX_DROPPED=$((_TAP1_ERR - _TAP0_ERR + _TAP1_TAPDROP - _TAP0_TAPDROP))
+	DEV_RX=$((_TAP1_RX - _TAP0_RX)) DEV_TX=$((_TAP1_TX - _TAP0_TX - DEV_TX_DROPPED))
+	DEV_RX_MISSED=$((_TAP1_RXDROP - _TAP0_RXDROP)) DEV_RX_NOMBUF=0
 }
 
 device_stop() {
 	DEV_RC=0
 	device_stats
 }
+
+tap_rarps() { _tap_counts _TAPR && echo "$_TAPR_RARP"; }
 fi
 
 # The vdpa devices stay for the next test of this boot.

@@ -39,6 +39,9 @@
 #   driver_stats                            as device_stats, DRV_*
 #   driver_queue_counts N                   per-queue packets of port 0 (its
 #                                           xstats): DRV_RXQ0.. DRV_TXQ0..
+#   rx_step NAME SECS none|some CMD...      runs driver commands, then reports
+#                                           whether port 0 received frames in
+#                                           SECS as expected (a filter test)
 #   driver_stop                             stats, quit; sets DRV_RC
 #   vv_cleanup                              kill what this lib started, and
 #                                           the provider's device_cleanup
@@ -336,6 +339,30 @@ driver_stats() {
 }
 
 drv_stats() { driver_stats; }
+
+# Runs driver commands, lets frames in flight land, and counts what the
+# device lets through in SECS: EXPECT is none or some. Prints PASS or FAIL.
+rx_step() { # NAME SECS EXPECT CMD...
+	_name=$1 _win=$2 _want=$3 _m=$(_tp_lines drv)
+	shift 3
+	for _c in "$@"; do
+		driver_cmd "$_c" 'testpmd> ' 20 || { vv_fail "$_name" "command '$_c' failed"; return 1; }
+	done
+	sleep 0.2
+	if ! driver_rx_in "$_win" || [ -z "$DRV_RX_IN" ]; then
+		vv_fail "$_name" "cannot read the port's Rx counter"
+		return 1
+	fi
+	_bad=$(_tp_since drv "$_m" | grep -iE 'error|fail|not supported' | grep -v 'errors: ' | tail -n1)
+	case $_want in
+	none) [ "$DRV_RX_IN" -eq 0 ] && { vv_pass "$_name: the device dropped every frame"; return 0; }
+		_why="the device let $DRV_RX_IN frames through in $_win s" ;;
+	some) [ "$DRV_RX_IN" -gt 0 ] && { vv_pass "$_name: $DRV_RX_IN frames passed in $_win s"; return 0; }
+		_why="no frame passed in $_win s" ;;
+	esac
+	vv_fail "$_name" "$_why after '$*'${_bad:+ (port said: $_bad)}"
+	return 1
+}
 
 driver_queue_counts() { # NQUEUES
 	driver_cmd "show port xstats 0" '^tx_q'$(($1 - 1))'_packets|testpmd> ' 10 || return 1

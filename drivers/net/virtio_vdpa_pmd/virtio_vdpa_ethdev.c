@@ -13,6 +13,7 @@
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
 #include <rte_alarm.h>
+#include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_interrupts.h>
@@ -33,6 +34,12 @@
 #define VV_DEFAULT_MTU_MAX 9600
 #define VV_RX_REFILL_THRESH 32
 #define VV_TX_RECLAIM_THRESH 32
+/*
+ * The link announcement goes out with the app's next Tx burst on queue 0;
+ * an app that sends nothing for this long gets it acknowledged unsent.
+ */
+#define VV_ANNOUNCE_POLL_MS 10
+#define VV_ANNOUNCE_WAIT_MS 1000
 /* How often a vhost-user peer is checked for, and reconnected to. */
 #define VV_PEER_POLL_US (200 * 1000)
 
@@ -43,6 +50,7 @@ RTE_LOG_REGISTER_SUFFIX(virtio_vdpa_logtype_tx, tx, NOTICE);
 
 static void ctrl_mem_free(struct virtio_vdpa_private *p);
 static int eth_dev_stop(struct rte_eth_dev *eth);
+static void announce_check(void *arg);
 
 static void
 vv_core_log(enum vv_log_level level, const char *msg)
@@ -554,6 +562,7 @@ eth_dev_stop(struct rte_eth_dev *eth)
 
 	eth->data->dev_started = 0;
 	eth->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+	rte_eal_alarm_cancel(announce_check, eth);
 	ctl_lock(p);
 	ret = vv_dev_stop(&p->dev);
 	ctl_unlock(p);
@@ -628,6 +637,75 @@ peer_watch_stop(struct rte_eth_dev *eth)
 	p->peer_watched = false;
 }
 
+static void
+announce_ack(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+
+	ctl_lock(p);
+	if (vv_dev_ctrl_announce_ack(&p->dev) == 0)
+		PMD_LOG(INFO, "port %u: link announcement acknowledged\n",
+			eth->data->port_id);
+	ctl_unlock(p);
+}
+
+static void
+announce_check(void *arg)
+{
+	struct rte_eth_dev *eth = arg;
+	struct virtio_vdpa_private *p = priv_of(eth);
+	struct virtio_vdpa_txq *q = eth->data->tx_queues[0];
+
+	if (q != NULL && __atomic_load_n(&q->announce, __ATOMIC_ACQUIRE) != NULL) {
+		if (p->announce_waited_ms < VV_ANNOUNCE_WAIT_MS &&
+		    rte_eal_alarm_set(VV_ANNOUNCE_POLL_MS * 1000,
+				      announce_check, eth) == 0) {
+			p->announce_waited_ms += VV_ANNOUNCE_POLL_MS;
+			return;
+		}
+		rte_pktmbuf_free(__atomic_exchange_n(&q->announce, NULL,
+						     __ATOMIC_ACQUIRE));
+		PMD_LOG(INFO, "port %u: no Tx burst on queue 0 within %u ms; the link announcement was not sent\n",
+			eth->data->port_id, VV_ANNOUNCE_WAIT_MS);
+	}
+	announce_ack(eth);
+}
+
+/*
+ * The device asks the driver to announce the port (VIRTIO_NET_S_ANNOUNCE,
+ * after a migration or QEMU's announce-self): a RARP from its address, as
+ * QEMU itself sends, then the acknowledgement.
+ */
+static void
+announce_start(struct rte_eth_dev *eth)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	struct virtio_vdpa_txq *txq = eth->data->tx_queues[0];
+	struct virtio_vdpa_rxq *rxq = eth->data->rx_queues[0];
+	struct rte_mbuf *m;
+
+	if (!eth->data->dev_started || txq == NULL || rxq == NULL) {
+		announce_ack(eth);
+		return;
+	}
+	rte_eal_alarm_cancel(announce_check, eth);
+	if (__atomic_load_n(&txq->announce, __ATOMIC_ACQUIRE) == NULL) {
+		m = rte_net_make_rarp_packet(rxq->mp, &eth->data->mac_addrs[0]);
+		if (m == NULL) {
+			PMD_LOG(WARNING, "port %u: no mbuf for the link announcement in pool %s\n",
+				eth->data->port_id, rxq->mp->name);
+			announce_ack(eth);
+			return;
+		}
+		m->port = eth->data->port_id;
+		__atomic_store_n(&txq->announce, m, __ATOMIC_RELEASE);
+	}
+	p->announce_waited_ms = 0;
+	if (rte_eal_alarm_set(VV_ANNOUNCE_POLL_MS * 1000, announce_check,
+			      eth) < 0)
+		announce_check(eth);
+}
+
 /*
  * The device signals a config change (link status, an announce request)
  * on an eventfd: read on EAL's interrupt thread, never on the datapath.
@@ -643,6 +721,8 @@ config_irq(void *arg)
 	ctl_lock(p);
 	ev = vv_dev_config_event(&p->dev, &up);
 	ctl_unlock(p);
+	if (ev & VV_CONFIG_ANNOUNCE)
+		announce_start(eth);
 	if (!(ev & VV_CONFIG_LINK_CHANGED))
 		return;
 	PMD_LOG(INFO, "port %u: the device reports link %s\n",

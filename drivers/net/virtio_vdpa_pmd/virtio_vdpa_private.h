@@ -34,6 +34,8 @@ struct virtio_vdpa_private {
 	pthread_mutex_t ctl_lock;
 	uint16_t max_mtu;
 	uint16_t hdr_size;
+	/* How long the link announcement has waited for a Tx burst. */
+	unsigned int announce_waited_ms;
 };
 
 static inline struct virtio_vdpa_private *

@@ -417,10 +417,9 @@ tx_clear_header(struct virtio_net_hdr_mrg_rxbuf *hdr)
 		memcpy(hdr, zero, sizeof(*hdr));
 }
 
-uint16_t
-virtio_vdpa_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+static inline uint16_t
+txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
-	struct virtio_vdpa_txq *q = tx_queue;
 	struct vv_split_ring *r = &q->ring;
 	uint16_t nb_tx, hdr_size = q->hdr_size;
 	uint64_t bytes = 0;
@@ -501,6 +500,27 @@ virtio_vdpa_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	return nb_tx;
 }
 
+/* A full ring keeps the frame for the next burst. */
+static __rte_noinline void
+txq_send_announce(struct virtio_vdpa_txq *q)
+{
+	struct rte_mbuf *m = __atomic_exchange_n(&q->announce, NULL,
+						 __ATOMIC_ACQUIRE);
+
+	if (m != NULL && txq_xmit(q, &m, 1) == 0)
+		__atomic_store_n(&q->announce, m, __ATOMIC_RELEASE);
+}
+
+uint16_t
+virtio_vdpa_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct virtio_vdpa_txq *q = tx_queue;
+
+	if (unlikely(__atomic_load_n(&q->announce, __ATOMIC_RELAXED) != NULL))
+		txq_send_announce(q);
+	return txq_xmit(q, pkts, nb_pkts);
+}
+
 static void
 sw_ring_drain(struct rte_mbuf **sw_ring, uint16_t size)
 {
@@ -521,5 +541,7 @@ virtio_vdpa_rxq_drain(struct virtio_vdpa_rxq *q)
 void
 virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q)
 {
+	rte_pktmbuf_free(__atomic_exchange_n(&q->announce, NULL,
+					     __ATOMIC_ACQUIRE));
 	sw_ring_drain(q->sw_ring, q->ring.size);
 }

@@ -55,6 +55,11 @@ struct virtio_vdpa_txq {
 	uint16_t queue_id;
 	uint16_t reclaim_thresh;
 	bool fast_free;		/* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
+	/*
+	 * A frame the control thread hands the next burst of this queue (the
+	 * link announcement): only the lcore that owns the queue may post.
+	 */
+	struct rte_mbuf *announce;
 	struct virtio_vdpa_notifier notify;
 	struct virtio_vdpa_queue_stats stats;
 	const struct rte_memzone *mz;
