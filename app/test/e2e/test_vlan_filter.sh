@@ -36,7 +36,9 @@ run() {
 		{ R="driver did not start"; return 1; }
 	driver_cmd "set promisc 0 off" 'testpmd> ' 20 || { R="promiscuous off failed"; return 1; }
 	driver_cmd "mac_addr add 0 $FLOWGEN_SRC" 'testpmd> ' 20 || { R="mac_addr add failed"; return 1; }
-	driver_cmd start 'forwarding' || { R="driver start failed"; return 1; }
+	driver_cmd start 'forwarding|Not all ports' || { R="driver start failed"; return 1; }
+	_tp_since drv "$TP_MARK" | grep -q 'Not all ports' &&
+		{ R="the port did not start: $(grep -m1 -E 'Fail|doesn.t match' "$DRV_LOG")"; return 1; }
 	step listed some "rx_vlan add 100 0"
 	device_cmd "tag 200" || { R="peer did not switch to VLAN 200"; return 1; }
 	step unlisted none "show port info 0"
