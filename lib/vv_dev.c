@@ -210,7 +210,9 @@ dev_read_net_config(struct vv_dev *d)
 		in->speed = cfg.speed;
 		in->has_speed = true;
 	}
-	if ((f & VV_BIT(VIRTIO_NET_F_RSS)) && len >= sizeof(cfg)) {
+	if ((f & VV_BIT(VIRTIO_NET_F_RSS)) &&
+	    len >= offsetof(struct virtio_net_config, supported_hash_types) +
+	    sizeof(cfg.supported_hash_types)) {
 		in->has_rss = true;
 		in->rss_max_key_size = cfg.rss_max_key_size;
 		in->rss_max_reta_len = cfg.rss_max_indirection_table_length;

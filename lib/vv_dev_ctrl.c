@@ -4,6 +4,7 @@
  * control queue: receive filters, addresses, VLANs, queue pairs and the
  * link announcement. Never on the datapath.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -218,7 +219,8 @@ vv_dev_ctrl_announce_ack(struct vv_dev *d)
 }
 
 static bool
-rss_conf_fits(const struct vv_dev *d, const struct vv_rss_conf *r)
+rss_conf_fits(const struct vv_dev *d, const struct vv_rss_conf *r,
+	      uint16_t pairs)
 {
 	const struct vv_dev_info *in = &d->info;
 	unsigned int i;
@@ -245,9 +247,9 @@ rss_conf_fits(const struct vv_dev *d, const struct vv_rss_conf *r)
 		return false;
 	}
 	for (i = 0; i < r->reta_len; i++) {
-		if (r->reta[i] >= d->queue_pairs) {
+		if (r->reta[i] >= pairs) {
 			VV_ERR("%s: RSS indirection entry %u names queue %u, but the port has %u queue pairs",
-			       d->path, i, r->reta[i], d->queue_pairs);
+			       d->path, i, r->reta[i], pairs);
 			return false;
 		}
 	}
@@ -260,22 +262,29 @@ dev_ctrl_rss(struct vv_dev *d, uint16_t pairs)
 {
 	const struct vv_rss_conf *r = &d->rss;
 	uint8_t buf[VV_CTRL_DATA_MAX];
-	uint16_t v16;
+	uint32_t v32;
+	uint16_t v16, i;
 	size_t off = 0;
 	char what[80];
 
-	memcpy(buf + off, &r->hash_types, sizeof(r->hash_types));
-	off += sizeof(r->hash_types);
-	v16 = (uint16_t)(r->reta_len - 1);
+	/* Every field is little-endian (virtio 1.1 5.1.6.5.7.1). */
+	v32 = htole32(r->hash_types);
+	memcpy(buf + off, &v32, sizeof(v32));
+	off += sizeof(v32);
+	v16 = htole16((uint16_t)(r->reta_len - 1));
 	memcpy(buf + off, &v16, sizeof(v16));
 	off += sizeof(v16);
 	v16 = 0;	/* unclassified_queue */
 	memcpy(buf + off, &v16, sizeof(v16));
 	off += sizeof(v16);
-	memcpy(buf + off, r->reta, sizeof(r->reta[0]) * r->reta_len);
-	off += sizeof(r->reta[0]) * r->reta_len;
-	memcpy(buf + off, &pairs, sizeof(pairs));	/* max_tx_vq */
-	off += sizeof(pairs);
+	for (i = 0; i < r->reta_len; i++) {
+		v16 = htole16(r->reta[i]);
+		memcpy(buf + off, &v16, sizeof(v16));
+		off += sizeof(v16);
+	}
+	v16 = htole16(pairs);	/* max_tx_vq */
+	memcpy(buf + off, &v16, sizeof(v16));
+	off += sizeof(v16);
 	buf[off++] = r->key_len;
 	memcpy(buf + off, r->key, r->key_len);
 	off += r->key_len;
@@ -299,18 +308,27 @@ vv_dev_ctrl_steering(struct vv_dev *d, uint16_t pairs)
 int
 vv_dev_rss_set(struct vv_dev *d, const struct vv_rss_conf *rss)
 {
+	uint16_t pairs = d->started ? (uint16_t)(d->nr_vrings / 2) :
+		d->queue_pairs;
 	struct vv_rss_conf old = d->rss;
 	int ret;
 
 	if (!(d->features & VV_BIT(VIRTIO_NET_F_RSS)) || !d->info.has_rss)
 		return -ENOTSUP;
-	if (!rss_conf_fits(d, rss))
+	if (!rss_conf_fits(d, rss, pairs))
 		return -EINVAL;
 	d->rss = *rss;
 	if (!d->started || !d->ctrl_live)
 		return 0;
-	ret = vv_dev_ctrl_steering(d, (uint16_t)(d->nr_vrings / 2));
-	if (ret < 0)
+	ret = vv_dev_ctrl_steering(d, pairs);
+	if (ret < 0) {
+		/*
+		 * A device that refuses a configuration may have dropped the
+		 * one before it too (QEMU turns RSS off): give it back, so
+		 * what the port reports is what the device does.
+		 */
 		d->rss = old;
+		vv_dev_ctrl_steering(d, pairs);
+	}
 	return ret;
 }

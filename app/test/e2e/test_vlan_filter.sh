@@ -11,6 +11,7 @@
 #   unlisted  VLAN 200 not in it: dropped
 #   added     VLAN 200 added: passes
 #   removed   VLAN 200 removed again: dropped
+#   still_listed  VLAN 100 again: still passes (traffic never stopped)
 # vv-kinds: vp_vdpa
 # vv-vp_vdpa-props: mq=on,rss=on,vectors=10
 # vv-vp_vdpa-netdev: tap
@@ -44,6 +45,8 @@ run() {
 	step unlisted none "show port info 0"
 	step added some "rx_vlan add 200 0"
 	step removed none "rx_vlan rm 200 0"
+	device_cmd "tag 100" || { R="peer did not switch back to VLAN 100"; return 1; }
+	step still_listed some "show port info 0"
 	driver_cmd stop 'Done' 30 || { R="driver stop failed"; return 1; }
 	driver_stop || { R="driver testpmd did not exit cleanly (rc=$DRV_RC)"; return 1; }
 	device_stop || true

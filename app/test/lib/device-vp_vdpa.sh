@@ -148,7 +148,8 @@ device_stats() {
 	# TX counts what reached the device, as a testpmd peer's TX counts what
 	# its ring took; what the tap dropped is TX_DROPPED.
 	DEV_TX_DROPPED=$((_TAP1_ERR - _TAP0_ERR + _TAP1_TAPDROP - _TAP0_TAPDROP))
-	DEV_RX=$((_TAP1_RX - _TAP0_RX)) DEV_TX=$((_TAP1_TX - _TAP0_TX - DEV_TX_DROPPED))
+	DEV_RX=$((_TAP1_RX - _TAP0_RX))
+	DEV_TX=$((_TAP1_TX - _TAP0_TX - (_TAP1_TAPDROP - _TAP0_TAPDROP)))
 	DEV_RX_MISSED=$((_TAP1_RXDROP - _TAP0_RXDROP)) DEV_RX_NOMBUF=0
 }
 

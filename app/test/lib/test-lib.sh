@@ -122,7 +122,9 @@ _tp_alive() { eval "kill -0 \"\$${1}_PID\"" 2>/dev/null; }
 
 # Lines of the log from line N+1 on, without the pty's CRs.
 _tp_since() { eval "tail -n +$(($2 + 1)) \"\$${1}_LOG\"" | tr -d '\r'; }
-_tp_lines() { eval "wc -l < \"\$${1}_LOG\"" 2>/dev/null || echo 0; }
+# Counts the unterminated last line too (the prompt a command is echoed
+# on), so what follows a mark is the answer, not the prompt before it.
+_tp_lines() { eval "awk 'END { print NR }' \"\$${1}_LOG\"" 2>/dev/null || echo 0; }
 
 # Sends a command; with PATTERN, waits until a line written after the command
 # matches it (extended regex). Sets TP_MARK to the log line before the
@@ -365,7 +367,7 @@ rx_step() { # NAME SECS EXPECT CMD...
 }
 
 driver_queue_counts() { # NQUEUES
-	driver_cmd "show port xstats 0" '^tx_q'$(($1 - 1))'_packets|testpmd> ' 10 || return 1
+	driver_cmd "show port xstats 0" 'testpmd> ' 10 || return 1
 	# One pass: a shell loop of seds costs seconds in a busy TCG guest.
 	_set=$(_tp_since drv "$TP_MARK" | awk -v n="$1" '
 		/^(rx|tx)_q[0-9]+_packets:/ {

@@ -69,6 +69,24 @@ mkdir -p "$vv_work" 2>/dev/null
 mount -o bind /.vvwork "$vv_work" || fail "cannot bind the work share to $vv_work"
 
 [ -x /usr/bin/env ] || fail "the host's /usr did not mount"
+
+# Debian's EAL loads every PMD in its plugin folder (about 130) at each
+# start, which costs seconds per testpmd under TCG and 9p. The tests need
+# the virtio, vdev bus and mempool plugins and what the apps link; the
+# folder is replaced by one holding only those (vv_all_pmds=1 keeps all).
+pmds=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
+if [ -d "$pmds" ] && [ "${vv_all_pmds:-0}" = 0 ]; then
+	# Not under /run: EAL refuses plugins below a world-writable folder.
+	mkdir -p /.vvpmds/all /.vvpmds/keep
+	chmod 755 /.vvpmds /.vvpmds/all /.vvpmds/keep
+	mount --bind "$pmds" /.vvpmds/all || fail "cannot bind $pmds"
+	# VV_PMDS_KEEP: the plugins and what links them (run.sh's ldd).
+	for f in ${VV_PMDS_KEEP:-}; do
+		ln -sf "/.vvpmds/all/$f" "/.vvpmds/keep/$f"
+	done
+	[ -z "${VV_PMDS_KEEP:-}" ] ||
+		mount --bind /.vvpmds/keep "$pmds" || fail "cannot bind /.vvpmds/keep over $pmds"
+fi
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/bbin
 HOME=/root
 export PATH HOME

@@ -146,15 +146,26 @@ add_share "$CACHE" ro
 add_share "$(dirname "$script")" ro
 
 q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+# What the guest keeps of Debian's PMD folder (init.sh says why): the
+# plugins the tests load, and what they and the apps link from there.
+pmds=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
+pmds_plugins=$(cd "$pmds" 2>/dev/null && ls librte_mempool_ring.so* \
+	librte_mempool_stack.so* librte_bus_vdev.so* librte_net_virtio.so* 2>/dev/null)
+pmds_keep=$( { echo "$pmds_plugins"
+	for f in /usr/bin/dpdk-testpmd $(echo "$pmds_plugins" | sed "s#^#$pmds/#") \
+		$(find "$build_dir/app" "$build_dir/examples" -type f -perm -u+x 2>/dev/null); do
+		ldd "$f" 2>/dev/null
+	done | sed -n "s#.* => $pmds/\([^ ]*\) .*#\1#p"; } | sort -u | tr '\n' ' ')
 {
 	echo "VV_SHARES=$(q "$(sort -k2 "$shares")")"
 	echo "VV_SCRIPT=$(q "$script")"
 	for kv in "VV_WORK=$work" "VV_CACHE=$CACHE" "VV_SRC=$SRC" \
 		"VV_BUILD_DIR=$build_dir" "VV_DPDK24_ROOT=$VM/dpdk24-root" \
+		"VV_PMDS_KEEP=$pmds_keep" \
 		"VV_VP_VDPA_KO=$VM/vp_vdpa/vp_vdpa.ko"; do
 		echo "export ${kv%%=*}=$(q "${kv#*=}")"
 	done
-	env | grep -E '^VV_[A-Za-z0-9_]*=' | grep -vE '^VV_(WORK|CACHE|SRC|BUILD_DIR|DPDK24_ROOT|VP_VDPA_KO|SHARES|SCRIPT)=' |
+	env | grep -E '^VV_[A-Za-z0-9_]*=' | grep -vE '^VV_(WORK|CACHE|SRC|BUILD_DIR|DPDK24_ROOT|VP_VDPA_KO|PMDS_KEEP|SHARES|SCRIPT)=' |
 		while IFS='=' read -r k v; do echo "export $k=$(q "$v")"; done
 	printf 'set --'
 	for a in "$@"; do printf ' %s' "$(q "$a")"; done
@@ -276,6 +287,12 @@ while :; do
 	break
 done
 end=$(date +%s)
+# The tap's peer writes into the work dir: stop it before that goes.
+if [ -n "$tap_peer" ]; then
+	kill "$tap_peer" 2>/dev/null || true
+	wait "$tap_peer" 2>/dev/null || true
+	tap_peer=
+fi
 boot=$(sed -n 's/.*vm-init: \([0-9.]*\)s since boot.*/\1/p' "$log" | head -n1)
 echo "run.sh: wall time $((end - start))s, guest script started ${boot:-?}s after kernel start" >&2
 

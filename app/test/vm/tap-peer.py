@@ -102,13 +102,13 @@ def main():
             counts["rx"] += 1
             if frame[12:14] == b"\x80\x35":
                 counts["rarp"] += 1
-            if mode == "sink" or len(frame) < 14:
-                continue
-            try:
-                s.send(frame[6:12] + frame[0:6] + tag + frame[12:])
-                counts["tx"] += 1
-            except OSError:
-                counts["tx_err"] += 1
+            if mode != "sink" and len(frame) >= 14:
+                try:
+                    s.send(frame[6:12] + frame[0:6] + tag + frame[12:])
+                    counts["tx"] += 1
+                except OSError:
+                    counts["tx_err"] += 1
+            # Back to the stats and the mode file now and then, even in a flood.
             if counts["rx"] % 256 == 0:
                 break
 

@@ -13,7 +13,6 @@
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
 #include <rte_alarm.h>
-#include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_interrupts.h>
@@ -499,6 +498,9 @@ eth_dev_start(struct rte_eth_dev *eth)
 	eth->data->dev_link.link_status = vv_dev_link_up(&p->dev) ?
 		RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	eth->data->dev_started = 1;
+	ctl_lock(p);
+	p->announce_on = true;
+	ctl_unlock(p);
 	return 0;
 }
 
@@ -562,10 +564,12 @@ eth_dev_stop(struct rte_eth_dev *eth)
 
 	eth->data->dev_started = 0;
 	eth->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
-	rte_eal_alarm_cancel(announce_check, eth);
 	ctl_lock(p);
+	p->announce_on = false;
 	ret = vv_dev_stop(&p->dev);
 	ctl_unlock(p);
+	/* Not under ctl_lock: a running announce_check waits for it. */
+	rte_eal_alarm_cancel(announce_check, eth);
 	/*
 	 * A reset that fails means the device is gone (its process died, or
 	 * it was unplugged): nothing is left to DMA, so the mbufs come back.
@@ -637,16 +641,15 @@ peer_watch_stop(struct rte_eth_dev *eth)
 	p->peer_watched = false;
 }
 
+/* Under ctl_lock. */
 static void
-announce_ack(struct rte_eth_dev *eth)
+announce_ack_locked(struct rte_eth_dev *eth)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
 
-	ctl_lock(p);
 	if (vv_dev_ctrl_announce_ack(&p->dev) == 0)
 		PMD_LOG(INFO, "port %u: link announcement acknowledged\n",
 			eth->data->port_id);
-	ctl_unlock(p);
 }
 
 static void
@@ -654,56 +657,60 @@ announce_check(void *arg)
 {
 	struct rte_eth_dev *eth = arg;
 	struct virtio_vdpa_private *p = priv_of(eth);
-	struct virtio_vdpa_txq *q = eth->data->tx_queues[0];
+	struct virtio_vdpa_txq *q;
 
-	if (q != NULL && __atomic_load_n(&q->announce, __ATOMIC_ACQUIRE) != NULL) {
+	ctl_lock(p);
+	if (!p->announce_on) {
+		ctl_unlock(p);
+		return;
+	}
+	q = eth->data->tx_queues[0];
+	if (__atomic_load_n(&q->announce, __ATOMIC_ACQUIRE)) {
 		if (p->announce_waited_ms < VV_ANNOUNCE_WAIT_MS &&
 		    rte_eal_alarm_set(VV_ANNOUNCE_POLL_MS * 1000,
 				      announce_check, eth) == 0) {
 			p->announce_waited_ms += VV_ANNOUNCE_POLL_MS;
+			ctl_unlock(p);
 			return;
 		}
-		rte_pktmbuf_free(__atomic_exchange_n(&q->announce, NULL,
-						     __ATOMIC_ACQUIRE));
+		__atomic_store_n(&q->announce, 0, __ATOMIC_RELEASE);
 		PMD_LOG(INFO, "port %u: no Tx burst on queue 0 within %u ms; the link announcement was not sent\n",
 			eth->data->port_id, VV_ANNOUNCE_WAIT_MS);
 	}
-	announce_ack(eth);
+	announce_ack_locked(eth);
+	ctl_unlock(p);
 }
 
 /*
  * The device asks the driver to announce the port (VIRTIO_NET_S_ANNOUNCE,
  * after a migration or QEMU's announce-self): a RARP from its address, as
- * QEMU itself sends, then the acknowledgement.
+ * QEMU itself sends, by the next Tx burst on queue 0, then the
+ * acknowledgement.
  */
 static void
 announce_start(struct rte_eth_dev *eth)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
-	struct virtio_vdpa_txq *txq = eth->data->tx_queues[0];
-	struct virtio_vdpa_rxq *rxq = eth->data->rx_queues[0];
-	struct rte_mbuf *m;
+	struct virtio_vdpa_txq *q;
 
-	if (!eth->data->dev_started || txq == NULL || rxq == NULL) {
-		announce_ack(eth);
+	ctl_lock(p);
+	if (!p->announce_on) {
+		announce_ack_locked(eth);
+		ctl_unlock(p);
 		return;
 	}
-	rte_eal_alarm_cancel(announce_check, eth);
-	if (__atomic_load_n(&txq->announce, __ATOMIC_ACQUIRE) == NULL) {
-		m = rte_net_make_rarp_packet(rxq->mp, &eth->data->mac_addrs[0]);
-		if (m == NULL) {
-			PMD_LOG(WARNING, "port %u: no mbuf for the link announcement in pool %s\n",
-				eth->data->port_id, rxq->mp->name);
-			announce_ack(eth);
-			return;
-		}
-		m->port = eth->data->port_id;
-		__atomic_store_n(&txq->announce, m, __ATOMIC_RELEASE);
-	}
+	q = eth->data->tx_queues[0];
+	rte_ether_addr_copy(&eth->data->mac_addrs[0], &q->announce_mac);
+	__atomic_store_n(&q->announce, 1, __ATOMIC_RELEASE);
 	p->announce_waited_ms = 0;
+	/* Re-armed while one runs: the last request's wait starts afresh. */
+	rte_eal_alarm_cancel(announce_check, eth);
 	if (rte_eal_alarm_set(VV_ANNOUNCE_POLL_MS * 1000, announce_check,
-			      eth) < 0)
-		announce_check(eth);
+			      eth) < 0) {
+		__atomic_store_n(&q->announce, 0, __ATOMIC_RELEASE);
+		announce_ack_locked(eth);
+	}
+	ctl_unlock(p);
 }
 
 /*
@@ -790,12 +797,14 @@ eth_dev_close(struct rte_eth_dev *eth)
 		return 0;
 	if (eth->data->dev_started)
 		eth_dev_stop(eth);
+	/* Nothing may run on the interrupt thread once the queues go. */
+	config_irq_detach(eth);
+	rte_eal_alarm_cancel(announce_check, eth);
 	for (i = 0; i < eth->data->nb_rx_queues; i++)
 		eth_rx_queue_release(eth, i);
 	for (i = 0; i < eth->data->nb_tx_queues; i++)
 		eth_tx_queue_release(eth, i);
 	peer_watch_stop(eth);
-	config_irq_detach(eth);
 	if (p->mem_attached) {
 		virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
 		p->mem_attached = false;

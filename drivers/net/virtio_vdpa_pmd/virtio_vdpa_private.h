@@ -34,7 +34,12 @@ struct virtio_vdpa_private {
 	pthread_mutex_t ctl_lock;
 	uint16_t max_mtu;
 	uint16_t hdr_size;
-	/* How long the link announcement has waited for a Tx burst. */
+	/*
+	 * Under ctl_lock: announcing is allowed only while this is set
+	 * (start to stop), so no announce alarm is armed after stop cancels
+	 * it; and how long the announcement has waited for a Tx burst.
+	 */
+	bool announce_on;
 	unsigned int announce_waited_ms;
 };
 

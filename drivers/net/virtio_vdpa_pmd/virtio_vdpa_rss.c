@@ -82,6 +82,18 @@ rss_reta_size(const struct virtio_vdpa_private *p)
 	return max == 0 ? 0 : (uint16_t)rte_align32prevpow2(max);
 }
 
+/*
+ * The key length the port uses: what the device takes, up to the 40 bytes
+ * of the usual Toeplitz key, so the default key always fills it and
+ * hash_key_size is the length of every key the port hands out.
+ */
+static uint8_t
+rss_key_size(const struct virtio_vdpa_private *p)
+{
+	return RTE_MIN(p->dev.info.rss_max_key_size,
+		       (uint8_t)sizeof(rss_default_key));
+}
+
 void
 virtio_vdpa_rss_info(const struct virtio_vdpa_private *p,
 		     struct rte_eth_dev_info *info)
@@ -89,8 +101,7 @@ virtio_vdpa_rss_info(const struct virtio_vdpa_private *p,
 	if (!virtio_vdpa_rss_capable(p))
 		return;
 	info->reta_size = rss_reta_size(p);
-	info->hash_key_size = RTE_MIN(p->dev.info.rss_max_key_size,
-				      (uint8_t)VV_RSS_KEY_MAX);
+	info->hash_key_size = rss_key_size(p);
 	info->flow_type_rss_offloads =
 		rss_types_to_eth(p->dev.info.rss_hash_types);
 }
@@ -101,19 +112,18 @@ rss_key_take(struct rte_eth_dev *eth, struct vv_rss_conf *r,
 	     const struct rte_eth_rss_conf *conf)
 {
 	const struct virtio_vdpa_private *p = priv_of(eth);
-	uint8_t max = RTE_MIN(p->dev.info.rss_max_key_size,
-			      (uint8_t)VV_RSS_KEY_MAX);
+	uint8_t size = rss_key_size(p);
 
 	if (conf->rss_key == NULL) {
-		if (r->key_len == 0) {
-			r->key_len = RTE_MIN(max, (uint8_t)sizeof(rss_default_key));
+		if (r->key_len != size) {
+			r->key_len = size;
 			memcpy(r->key, rss_default_key, r->key_len);
 		}
 		return 0;
 	}
-	if (conf->rss_key_len == 0 || conf->rss_key_len > max) {
-		PMD_LOG(ERR, "port %u: an RSS key of %u bytes; the device takes 1 to %u\n",
-			eth->data->port_id, conf->rss_key_len, max);
+	if (conf->rss_key_len != size) {
+		PMD_LOG(ERR, "port %u: an RSS key of %u bytes; this port takes keys of %u (dev_info hash_key_size)\n",
+			eth->data->port_id, conf->rss_key_len, size);
 		return -EINVAL;
 	}
 	r->key_len = conf->rss_key_len;
@@ -194,11 +204,9 @@ virtio_vdpa_rss_hash_conf_get(struct rte_eth_dev *eth,
 	if (!virtio_vdpa_rss_capable(p))
 		return -ENOTSUP;
 	conf->rss_hf = r->on ? rss_types_to_eth(r->hash_types) : 0;
-	if (conf->rss_key != NULL) {
-		if (conf->rss_key_len < r->key_len)
-			return -EINVAL;
+	/* ethdev's contract: the buffer holds hash_key_size bytes. */
+	if (conf->rss_key != NULL)
 		memcpy(conf->rss_key, r->key, r->key_len);
-	}
 	conf->rss_key_len = r->key_len;
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <linux/virtio_net.h>
 
+#include <rte_arp.h>
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_mbuf.h>
@@ -500,15 +501,26 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	return nb_tx;
 }
 
-/* A full ring keeps the frame for the next burst. */
+/*
+ * Built here, on the lcore that owns the queue, from the pool the app
+ * sends from. No mbuf or no room: the next burst tries again.
+ */
 static __rte_noinline void
-txq_send_announce(struct virtio_vdpa_txq *q)
+txq_send_announce(struct virtio_vdpa_txq *q, struct rte_mbuf *like)
 {
-	struct rte_mbuf *m = __atomic_exchange_n(&q->announce, NULL,
-						 __ATOMIC_ACQUIRE);
+	struct rte_mbuf *m;
 
-	if (m != NULL && txq_xmit(q, &m, 1) == 0)
-		__atomic_store_n(&q->announce, m, __ATOMIC_RELEASE);
+	if (like == NULL)
+		return;
+	m = rte_net_make_rarp_packet(like->pool, &q->announce_mac);
+	if (m == NULL)
+		return;
+	m->port = like->port;
+	if (txq_xmit(q, &m, 1) == 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	__atomic_store_n(&q->announce, 0, __ATOMIC_RELEASE);
 }
 
 uint16_t
@@ -516,8 +528,8 @@ virtio_vdpa_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct virtio_vdpa_txq *q = tx_queue;
 
-	if (unlikely(__atomic_load_n(&q->announce, __ATOMIC_RELAXED) != NULL))
-		txq_send_announce(q);
+	if (unlikely(__atomic_load_n(&q->announce, __ATOMIC_ACQUIRE)))
+		txq_send_announce(q, nb_pkts > 0 ? pkts[0] : NULL);
 	return txq_xmit(q, pkts, nb_pkts);
 }
 
@@ -541,7 +553,7 @@ virtio_vdpa_rxq_drain(struct virtio_vdpa_rxq *q)
 void
 virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q)
 {
-	rte_pktmbuf_free(__atomic_exchange_n(&q->announce, NULL,
-					     __ATOMIC_ACQUIRE));
+	/* A request the stopped port never served is not for its next run. */
+	q->announce = 0;
 	sw_ring_drain(q->sw_ring, q->ring.size);
 }

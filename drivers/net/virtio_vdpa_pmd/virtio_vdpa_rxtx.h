@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
 
@@ -56,10 +57,13 @@ struct virtio_vdpa_txq {
 	uint16_t reclaim_thresh;
 	bool fast_free;		/* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
 	/*
-	 * A frame the control thread hands the next burst of this queue (the
-	 * link announcement): only the lcore that owns the queue may post.
+	 * Set by the control thread: the next burst of this queue sends a
+	 * RARP from announce_mac (the link announcement) and clears it. Only
+	 * the lcore that owns the queue may post, and the frame comes from
+	 * the pool of that burst's first mbuf, so fast free stays one pool.
 	 */
-	struct rte_mbuf *announce;
+	uint8_t announce;
+	struct rte_ether_addr announce_mac;
 	struct virtio_vdpa_notifier notify;
 	struct virtio_vdpa_queue_stats stats;
 	const struct rte_memzone *mz;
