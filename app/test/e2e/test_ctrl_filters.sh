@@ -9,6 +9,7 @@
 # The VLAN filter is test_vlan_filter.sh: only the tap's host-side peer
 # sends tagged frames.
 # vv-kinds: vp_vdpa
+# vv-secs: 150
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/test-lib.sh"
@@ -19,12 +20,6 @@ DUT_MAC=52:54:00:00:01:01
 FOREIGN=02:00:00:00:00:00
 MCAST=01:00:5e:01:02:03
 failed=0
-
-step() { # NAME EXPECT CMD...
-	_n=$1
-	shift
-	rx_step "$T.$_n.$VV_DRIVER" "$WIN" "$@" || failed=$((failed + 1))
-}
 
 peer_to() { # DST-MAC
 	device_cmd stop 'Done|not started' 20 || return 1
@@ -39,19 +34,19 @@ run() {
 	driver_cmd start 'forwarding' || { R="driver start failed"; return 1; }
 	peer_to "$FOREIGN" || { R="peer did not start sending"; return 1; }
 
-	step promisc_off none "set promisc 0 off"
-	step promisc_on some "set promisc 0 on"
-	step mac_set_theirs some "set promisc 0 off" "mac_addr set 0 $FOREIGN"
-	step mac_set_own none "mac_addr set 0 $DUT_MAC"
-	step mac_add some "mac_addr add 0 $FOREIGN"
-	step mac_remove none "mac_addr remove 0 $FOREIGN"
+	filter_step promisc_off none "set promisc 0 off"
+	filter_step promisc_on some "set promisc 0 on"
+	filter_step mac_set_theirs some "set promisc 0 off" "mac_addr set 0 $FOREIGN"
+	filter_step mac_set_own none "mac_addr set 0 $DUT_MAC"
+	filter_step mac_add some "mac_addr add 0 $FOREIGN"
+	filter_step mac_remove none "mac_addr remove 0 $FOREIGN"
 
 	peer_to "$MCAST" || { R="peer did not switch to multicast"; return 1; }
-	step mcast_unlisted none "show port info 0"
-	step mcast_list_add some "mcast_addr add 0 $MCAST"
-	step mcast_list_remove none "mcast_addr remove 0 $MCAST"
-	step allmulti_on some "set allmulti 0 on"
-	step allmulti_off none "set allmulti 0 off"
+	filter_step mcast_unlisted none "show port info 0"
+	filter_step mcast_list_add some "mcast_addr add 0 $MCAST"
+	filter_step mcast_list_remove none "mcast_addr remove 0 $MCAST"
+	filter_step allmulti_on some "set allmulti 0 on"
+	filter_step allmulti_off none "set allmulti 0 off"
 
 	driver_stop || { R="driver testpmd did not exit cleanly (rc=$DRV_RC)"; return 1; }
 	device_stop || { R="peer teardown failed"; return 1; }

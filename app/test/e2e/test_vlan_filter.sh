@@ -24,12 +24,6 @@ WIN=${VV_FILTER_SECS:-0.5}
 FLOWGEN_SRC=00:01:02:03:04:00
 failed=0
 
-step() { # NAME EXPECT CMD...
-	_n=$1
-	shift
-	rx_step "$T.$_n.$VV_DRIVER" "$WIN" "$@" || failed=$((failed + 1))
-}
-
 run() {
 	device_start io || { R="device did not start"; return 1; }
 	device_cmd "tag 100" || { R="peer did not start"; return 1; }
@@ -40,13 +34,13 @@ run() {
 	driver_cmd start 'forwarding|Not all ports' || { R="driver start failed"; return 1; }
 	_tp_since drv "$TP_MARK" | grep -q 'Not all ports' &&
 		{ R="the port did not start: $(grep -m1 -E 'Fail|doesn.t match' "$DRV_LOG")"; return 1; }
-	step listed some "rx_vlan add 100 0"
+	filter_step listed some "rx_vlan add 100 0"
 	device_cmd "tag 200" || { R="peer did not switch to VLAN 200"; return 1; }
-	step unlisted none "show port info 0"
-	step added some "rx_vlan add 200 0"
-	step removed none "rx_vlan rm 200 0"
+	filter_step unlisted none "show port info 0"
+	filter_step added some "rx_vlan add 200 0"
+	filter_step removed none "rx_vlan rm 200 0"
 	device_cmd "tag 100" || { R="peer did not switch back to VLAN 100"; return 1; }
-	step still_listed some "show port info 0"
+	filter_step still_listed some "show port info 0"
 	driver_cmd stop 'Done' 30 || { R="driver stop failed"; return 1; }
 	driver_stop || { R="driver testpmd did not exit cleanly (rc=$DRV_RC)"; return 1; }
 	device_stop || true

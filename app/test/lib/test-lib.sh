@@ -42,6 +42,8 @@
 #   rx_step NAME SECS none|some CMD...      runs driver commands, then reports
 #                                           whether port 0 received frames in
 #                                           SECS as expected (a filter test)
+#   filter_step NAME none|some CMD...       rx_step as "$T.NAME.$VV_DRIVER"
+#                                           over $WIN, counting into $failed
 #   driver_stop                             stats, quit; sets DRV_RC
 #   vv_cleanup                              kill what this lib started, and
 #                                           the provider's device_cleanup
@@ -364,6 +366,14 @@ rx_step() { # NAME SECS EXPECT CMD...
 	esac
 	vv_fail "$_name" "$_why after '$*'${_bad:+ (port said: $_bad)}"
 	return 1
+}
+
+# One step of a filter test: rx_step named "$T.NAME.$VV_DRIVER" over the
+# test's window $WIN; a failure adds one to the test's $failed.
+filter_step() { # NAME EXPECT CMD...
+	_fsn=$1
+	shift
+	rx_step "$T.$_fsn.$VV_DRIVER" "$WIN" "$@" || failed=$((failed + 1))
 }
 
 driver_queue_counts() { # NQUEUES
