@@ -123,6 +123,7 @@ dev_pick_backend(struct vv_dev *d)
 	}
 	if (S_ISCHR(st.st_mode)) {
 		d->ops = &vv_backend_vdpa;
+		d->node_rdev = st.st_rdev;
 		return 0;
 	}
 	if (S_ISSOCK(st.st_mode)) {
@@ -134,92 +135,6 @@ dev_pick_backend(struct vv_dev *d)
 	return -ENODEV;
 }
 
-static int
-dev_check_limits(struct vv_dev *d)
-{
-	const struct vv_dev_info *in = &d->info;
-	unsigned int need = 2u * d->queue_pairs;
-
-	if (in->max_vrings != 0 && in->max_vrings < need) {
-		VV_ERR("%s has %u virtqueues, queues=%u needs %u; use queues=%u",
-		       d->path, in->max_vrings, d->queue_pairs, need,
-		       in->max_vrings / 2);
-		return -EINVAL;
-	}
-	if (d->queue_pairs > 1 &&
-	    !(in->device_features & VV_BIT(VIRTIO_NET_F_MQ))) {
-		VV_ERR("%s offers one queue pair (no VIRTIO_NET_F_MQ); use queues=1",
-		       d->path);
-		return -EINVAL;
-	}
-	if (d->queue_pairs > 1 && in->max_queue_pairs != 0 &&
-	    d->queue_pairs > in->max_queue_pairs) {
-		VV_ERR("%s offers %u queue pairs (max_virtqueue_pairs); use queues=%u or less",
-		       d->path, in->max_queue_pairs, in->max_queue_pairs);
-		return -EINVAL;
-	}
-	if (in->max_ring_size != 0 && d->queue_size > in->max_ring_size) {
-		VV_ERR("queue_size=%u exceeds the maximum ring size %u of %s; use queue_size=%u or less",
-		       d->queue_size, in->max_ring_size, d->path,
-		       in->max_ring_size);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static void
-dev_read_net_config(struct vv_dev *d)
-{
-	struct vv_dev_info *in = &d->info;
-	uint64_t f = in->device_features;
-	struct virtio_net_config cfg;
-	uint32_t len = sizeof(cfg);
-	int ret;
-
-	memset(&cfg, 0, sizeof(cfg));
-	if (in->config_size != 0 && in->config_size < len)
-		len = in->config_size;
-	/* 0: unknown, as for vhost-user, which has no config space. */
-	in->max_queue_pairs = 0;
-	ret = d->ops->read_config(d, 0, &cfg, len);
-	if (ret == -ENOTSUP)
-		return;
-	in->max_queue_pairs = 1;
-	if (ret < 0) {
-		VV_WARN("%s: config space unreadable; using defaults", d->path);
-		return;
-	}
-	if ((f & VV_BIT(VIRTIO_NET_F_MAC)) && len >= 6) {
-		memcpy(in->mac, cfg.mac, sizeof(in->mac));
-		in->has_mac = true;
-	}
-	in->has_status = (f & VV_BIT(VIRTIO_NET_F_STATUS)) &&
-		len >= offsetof(struct virtio_net_config, max_virtqueue_pairs);
-	if ((f & VV_BIT(VIRTIO_NET_F_MQ)) &&
-	    len >= offsetof(struct virtio_net_config, mtu))
-		in->max_queue_pairs = cfg.max_virtqueue_pairs ?
-			cfg.max_virtqueue_pairs : 1;
-	if ((f & VV_BIT(VIRTIO_NET_F_MTU)) &&
-	    len >= offsetof(struct virtio_net_config, speed)) {
-		in->mtu = cfg.mtu;
-		in->has_mtu = true;
-	}
-	if ((f & VV_BIT(VIRTIO_NET_F_SPEED_DUPLEX)) &&
-	    len >= offsetof(struct virtio_net_config, duplex) &&
-	    cfg.speed != 0 && cfg.speed != UINT32_MAX) {
-		in->speed = cfg.speed;
-		in->has_speed = true;
-	}
-	if ((f & VV_BIT(VIRTIO_NET_F_RSS)) &&
-	    len >= offsetof(struct virtio_net_config, supported_hash_types) +
-	    sizeof(cfg.supported_hash_types)) {
-		in->has_rss = true;
-		in->rss_max_key_size = cfg.rss_max_key_size;
-		in->rss_max_reta_len = cfg.rss_max_indirection_table_length;
-		in->rss_hash_types = cfg.supported_hash_types;
-	}
-}
-
 int
 vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
 {
@@ -228,7 +143,6 @@ vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
 
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
-	d->listen_fd = -1;
 	memset(d->kick_fd, -1, sizeof(d->kick_fd));
 	memset(d->call_fd, -1, sizeof(d->call_fd));
 	d->ctrl_kick_fd = -1;
@@ -262,16 +176,16 @@ vv_dev_open(struct vv_dev *d, const struct vv_dev_params *p)
 	ret = d->ops->open(d);
 	if (ret < 0)
 		return ret;
-	dev_read_net_config(d);
+	vv_dev_read_net_config(d);
 	if ((d->ops->caps & VV_CAP_CONFIG_IRQ) && d->info.has_status) {
 		d->config_fd = vv_sys->eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (d->config_fd < 0)
 			VV_WARN("%s: no eventfd for config interrupts (%s); link changes are seen only when the link is queried",
 				d->path, strerror(errno));
 	}
-	VV_INFO("%s: device features %s", d->path,
+	VV_INFO("%s: %s device features %s", d->path, d->ops->name,
 		vv_features_format(d->info.device_features, buf, sizeof(buf)));
-	ret = dev_check_limits(d);
+	ret = vv_dev_check_limits(d);
 	if (ret == 0)
 		ret = vv_features_negotiate(d->info.device_features, &d->wish,
 					    &d->features);
@@ -402,8 +316,8 @@ dev_set_status_checked(struct vv_dev *d, uint8_t status, const char *step)
 
 	ret = d->ops->set_status(d, status);
 	if (ret < 0) {
-		VV_ERR("%s: the device refused status %s (0x%x)", d->path,
-		       step, status);
+		VV_ERR("%s: the %s device refused status %s (0x%x)", d->path,
+		       d->ops->name, step, status);
 		return ret;
 	}
 	ret = d->ops->get_status(d, &got);
@@ -431,7 +345,8 @@ dev_reset(struct vv_dev *d)
 
 	ret = d->ops->set_status(d, 0);
 	if (ret < 0) {
-		VV_ERR("%s: reset refused: %s", d->path, strerror(-ret));
+		VV_ERR("%s: the %s device refused the reset: %s", d->path,
+		       d->ops->name, strerror(-ret));
 		return ret;
 	}
 	/* Reset completes when the device reads back 0 (virtio 1.x 2.1.2). */
@@ -446,8 +361,8 @@ dev_reset(struct vv_dev *d)
 			return 0;
 		nanosleep(&ts, NULL);
 	}
-	VV_ERR("%s did not complete reset within 3 s (status 0x%x)", d->path,
-	       got);
+	VV_ERR("%s: the %s device did not complete its reset within 3 s (status 0x%x)",
+	       d->path, d->ops->name, got);
 	return -ETIMEDOUT;
 }
 
@@ -473,9 +388,8 @@ dev_eventfds(struct vv_dev *d, unsigned int nr_vrings)
 	return 0;
 }
 
-/* Hands every recorded vring to the device and enables it. */
-static int
-dev_vrings_up(struct vv_dev *d)
+int
+vv_dev_vrings_up(struct vv_dev *d)
 {
 	unsigned int i;
 	int ret;
@@ -513,54 +427,6 @@ dev_doorbells_map(struct vv_dev *d)
 		d->path, d->nr_vrings);
 }
 
-/* A reset forgot the config eventfd; without it only polling sees links. */
-static void
-dev_config_irq_up(struct vv_dev *d)
-{
-	if (d->config_fd < 0)
-		return;
-	if (d->ops->set_config_call(d, d->config_fd) < 0)
-		VV_WARN("%s: the device takes no config interrupt; link changes are seen only when the link is queried",
-			d->path);
-}
-
-int
-vv_dev_config_fd(const struct vv_dev *d)
-{
-	return d->config_fd;
-}
-
-unsigned int
-vv_dev_config_event(struct vv_dev *d, bool *link_up)
-{
-	uint16_t status = 0;
-	uint64_t n;
-	unsigned int ev = 0;
-	bool up;
-
-	while (d->config_fd >= 0 &&
-	       vv_sys->read(d->config_fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
-		;
-	up = vv_dev_link_up(d);
-	if (up != d->link_was_up)
-		ev |= VV_CONFIG_LINK_CHANGED;
-	d->link_was_up = up;
-	if (d->started && d->info.has_status &&
-	    (d->features & VV_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) &&
-	    d->ops->read_config(d, offsetof(struct virtio_net_config, status),
-				&status, sizeof(status)) == 0 &&
-	    (status & VIRTIO_NET_S_ANNOUNCE))
-		ev |= VV_CONFIG_ANNOUNCE;
-	*link_up = up;
-	return ev;
-}
-
-static bool
-dev_peer_away(const struct vv_dev *d)
-{
-	return vv_dev_peer_can_leave(d) && d->fd < 0;
-}
-
 int
 vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	     unsigned int nr_vrings)
@@ -568,6 +434,11 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	uint8_t status = 0;
 	int ret;
 
+	if (d->removed) {
+		VV_ERR("%s: the %s device was removed; close the port and probe it again once the device is back",
+		       d->path, d->ops->name);
+		return -ENODEV;
+	}
 	if (nr_vrings == 0 || nr_vrings > 2u * d->queue_pairs) {
 		VV_ERR("%s: %u vrings requested, the device was opened for %u",
 		       d->path, nr_vrings, 2u * d->queue_pairs);
@@ -585,7 +456,7 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	 * memory table is checked now (with no peer, that is all it does), so
 	 * a table that can never be sent fails the start, not every return.
 	 */
-	if (dev_peer_away(d)) {
+	if (vv_dev_peer_away(d)) {
 		ret = d->ops->mem_replace(d);
 		if (ret < 0)
 			return ret;
@@ -617,12 +488,12 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	}
 	d->mapped = true;
 
-	ret = dev_vrings_up(d);
+	ret = vv_dev_vrings_up(d);
 	if (ret == 0)
 		ret = vv_dev_ctrl_up(d);
 	if (ret < 0)
 		goto fail;
-	dev_config_irq_up(d);
+	vv_dev_config_irq_up(d);
 	dev_doorbells_map(d);
 	status |= VIRTIO_CONFIG_S_DRIVER_OK;
 	ret = dev_set_status_checked(d, status, "DRIVER_OK");
@@ -637,8 +508,13 @@ vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	return 0;
 fail:
 	d->ctrl_live = false;
-	if (dev_peer_away(d))
-		goto wait_peer;
+	if (vv_dev_peer_away(d)) {
+		/* Nothing holds our memory, so there is nothing to reset. */
+		VV_ERR("%s: the vhost-user peer went away during the start, so the port did not start; start it again once the peer is back (a link-state event tells)",
+		       d->path);
+		d->mapped = false;
+		return -ENOTCONN;
+	}
 	/* vhost-vdpa refuses a status that drops bits: add FAILED to them. */
 	if (d->ops->get_status(d, &status) == 0)
 		d->ops->set_status(d, status | VIRTIO_CONFIG_S_FAILED);
@@ -664,24 +540,9 @@ vv_dev_stop(struct vv_dev *d)
 	d->ctrl_live = false;
 	ret = dev_reset(d);
 	if (ret < 0)
-		VV_ERR("%s: the device did not confirm the reset at stop",
-		       d->path);
+		VV_ERR("%s: the %s device did not confirm the reset at stop",
+		       d->path, d->ops->name);
 	return ret;
-}
-
-bool
-vv_dev_link_up(struct vv_dev *d)
-{
-	uint16_t status = 0;
-
-	if (dev_peer_away(d))
-		return false;
-	if (!d->info.has_status)
-		return true;
-	if (d->ops->read_config(d, offsetof(struct virtio_net_config, status),
-				&status, sizeof(status)) < 0)
-		return false;
-	return (status & VIRTIO_NET_S_LINK_UP) != 0;
 }
 
 uint64_t
@@ -696,89 +557,4 @@ bool
 vv_dev_needs_mem_fds(const struct vv_dev *d)
 {
 	return d->ops != NULL && (d->ops->caps & VV_CAP_MEM_BY_FD);
-}
-
-/* How long a peer that failed its return waits before the next try. */
-#define VV_PEER_BACKOFF_MS 5000
-
-/*
- * Gives a returning peer the device as it stands. Each ring resumes from
- * the used index in its memory: what the old peer completed stays done,
- * what it had taken but not completed is offered again.
- */
-static int
-dev_resume(struct vv_dev *d)
-{
-	uint8_t status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-		VIRTIO_CONFIG_S_FEATURES_OK;
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < d->nr_vrings; i++) {
-		const struct vring_used *used =
-			(const void *)(uintptr_t)d->vrings[i].used;
-
-		d->vrings[i].base = __atomic_load_n(&used->idx,
-						    __ATOMIC_ACQUIRE);
-	}
-	ret = d->ops->set_status(d, status);
-	if (ret == 0)
-		ret = d->ops->set_features(d, vv_dev_features_in_use(d));
-	if (ret == 0)
-		ret = d->ops->mem_replace(d);
-	if (ret == 0)
-		ret = dev_vrings_up(d);
-	if (ret == 0)
-		ret = d->ops->set_status(d, status | VIRTIO_CONFIG_S_DRIVER_OK);
-	return ret;
-}
-
-enum vv_peer_event
-vv_dev_peer_poll(struct vv_dev *d)
-{
-	uint64_t missing;
-	int ret;
-
-	if (d->ops == NULL || !vv_dev_peer_can_leave(d))
-		return VV_PEER_UP;
-	if (d->fd >= 0) {
-		if (d->ops->peer_alive(d))
-			return VV_PEER_UP;
-		VV_WARN("%s: the vhost-user peer went away; the link is down until it returns",
-			d->path);
-		d->ops->disconnect(d);
-		return VV_PEER_LOST;
-	}
-	if (vv_now_ms() < d->peer_retry_ms)
-		return VV_PEER_DOWN;
-	ret = d->ops->reconnect(d);
-	if (ret < 0) {
-		/* A peer that is there but hung costs a timeout per try. */
-		if (ret != -EAGAIN)
-			d->peer_retry_ms = vv_now_ms() + VV_PEER_BACKOFF_MS;
-		return VV_PEER_DOWN;
-	}
-	missing = d->features & ~d->info.device_features;
-	if (missing != 0) {
-		char buf[256];
-
-		VV_ERR("%s: the returning vhost-user peer lacks features in use (%s); close the port and probe it again to negotiate with it",
-		       d->path, vv_features_format(missing, buf, sizeof(buf)));
-		d->ops->disconnect(d);
-		d->peer_retry_ms = vv_now_ms() + VV_PEER_BACKOFF_MS;
-		return VV_PEER_DOWN;
-	}
-	if (d->started) {
-		ret = dev_resume(d);
-		if (ret < 0) {
-			VV_ERR("%s: the returning vhost-user peer refused the device setup (%s); retrying",
-			       d->path, strerror(-ret));
-			d->ops->disconnect(d);
-			d->peer_retry_ms = vv_now_ms() + VV_PEER_BACKOFF_MS;
-			return VV_PEER_DOWN;
-		}
-	}
-	VV_INFO("%s: the vhost-user peer is back%s", d->path,
-		d->started ? "; traffic resumes" : "");
-	return VV_PEER_BACK;
 }

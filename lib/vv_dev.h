@@ -95,6 +95,12 @@ enum vv_backend_caps {
 	VV_CAP_CONFIG_IRQ = 1u << 2,
 	/* A vring's doorbell may be mapped into the process (map_doorbell). */
 	VV_CAP_DOORBELL = 1u << 3,
+	/*
+	 * The device can be unplugged under an open fd, which keeps working
+	 * until closed (present tells when): the driver then takes the link
+	 * down for good.
+	 */
+	VV_CAP_REMOVABLE = 1u << 4,
 };
 
 /*
@@ -153,11 +159,17 @@ struct vv_backend_ops {
 	bool (*peer_alive)(struct vv_dev *d);
 	int (*reconnect)(struct vv_dev *d);
 	void (*disconnect)(struct vv_dev *d);
+	/*
+	 * VV_CAP_REMOVABLE only: false once the device was unplugged.
+	 * Polled from the control thread; it must not block.
+	 */
+	bool (*present)(struct vv_dev *d);
 };
 
 struct vv_dev {
 	const struct vv_backend_ops *ops;
 	char path[VV_PATH_MAX];
+	uint64_t node_rdev;	/* a character device's number, else 0 */
 	int fd;
 	uint16_t queue_pairs;
 	uint16_t queue_size;
@@ -174,17 +186,12 @@ struct vv_dev {
 	size_t doorbell_len[VV_MAX_VRINGS];
 	bool started;
 	bool mapped;		/* device IOTLB mirrors memmap */
+	bool removed;		/* unplugged: never started again */
 	/* What the last start handed the device, for a returning peer. */
 	struct vv_vring_addr vrings[VV_MAX_VRINGS];
-	/*
-	 * vhost-user has no status register: the backend keeps one here, and
-	 * the vrings handed to the peer, which a reset must stop one by one.
-	 */
-	bool server;
-	int listen_fd;
-	uint8_t vu_status;
-	uint32_t vu_live_vrings;	/* bit i: vring i given to the peer */
-	uint64_t vu_protocol;	/* protocol features in use, and bit 30 */
+	bool server;		/* vhost-user: we listen, the peer connects */
+	/* The backend's own state, from its open to its close. */
+	void *backend;
 	uint64_t peer_retry_ms;	/* no reconnect try before (monotonic) */
 	/*
 	 * The device's control queue, when CTRL_VQ is negotiated; its memory
@@ -335,20 +342,31 @@ vv_dev_peer_can_leave(const struct vv_dev *d)
 	return d->ops != NULL && (d->ops->caps & VV_CAP_PEER_CAN_LEAVE);
 }
 
-enum vv_peer_event {
-	VV_PEER_UP,	/* connected, nothing changed */
-	VV_PEER_DOWN,	/* still away */
-	VV_PEER_LOST,	/* went away just now */
-	VV_PEER_BACK,	/* came back; a started device runs again */
+/* True when the device can leave under an open port: vv_dev_watch it. */
+static inline bool
+vv_dev_needs_watch(const struct vv_dev *d)
+{
+	return d->ops != NULL &&
+		(d->ops->caps & (VV_CAP_PEER_CAN_LEAVE | VV_CAP_REMOVABLE));
+}
+
+enum vv_watch_event {
+	VV_WATCH_UP,	/* there, nothing changed */
+	VV_WATCH_DOWN,	/* still away */
+	VV_WATCH_LOST,	/* went away just now: the link is down */
+	VV_WATCH_BACK,	/* came back; a started device runs again */
 };
 
 /*
- * Watches a peer that can come and go (vhost-user): notices a hang-up, and
- * reconnects without waiting, handing a started device's vrings to the
- * returning peer where they stand. Always VV_PEER_UP for vhost-vdpa.
- * Callers serialise it with the other control calls.
+ * Watches a device that can leave under an open port, without blocking.
+ * A vhost-user peer: notices a hang-up, and reconnects, handing a started
+ * device's vrings to the returning peer where they stand. A vhost-vdpa
+ * device: notices that it was unplugged (VV_WATCH_LOST once, then
+ * VV_WATCH_DOWN); it never comes back to this fd, so the link stays down
+ * and start fails until the port is closed. Callers serialise it with the
+ * other control calls.
  */
-enum vv_peer_event vv_dev_peer_poll(struct vv_dev *d);
+enum vv_watch_event vv_dev_watch(struct vv_dev *d);
 
 static inline int
 vv_dev_kick_fd(const struct vv_dev *d, unsigned int vring)

@@ -93,10 +93,11 @@ dev_ctrl_cmd(struct vv_dev *d, uint8_t cls, uint8_t cmd, const void *data,
 			       vv_ctrl_timeout_ms);
 
 	if (ret == -EIO)
-		VV_ERR("%s: the device refused %s", d->path, what);
+		VV_ERR("%s: the %s device refused %s", d->path, d->ops->name,
+		       what);
 	else if (ret == -ETIMEDOUT)
-		VV_ERR("%s: the device did not answer %s on its control queue within %u ms; it looks hung (restart the port to try again)",
-		       d->path, what, vv_ctrl_timeout_ms);
+		VV_ERR("%s: the %s device did not answer %s on its control queue within %u ms; it looks hung (restart the port to try again)",
+		       d->path, d->ops->name, what, vv_ctrl_timeout_ms);
 	else if (ret == -EBUSY)
 		VV_ERR("%s: cannot send %s: an earlier control command was never answered; restart the port",
 		       d->path, what);

@@ -5,9 +5,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <linux/vhost.h>
@@ -38,6 +41,22 @@ vdpa_ioctl_named(struct vv_dev *d, unsigned long req, const char *name,
 }
 
 #define vdpa_ioctl(d, req, arg) vdpa_ioctl_named(d, req, #req, arg)
+
+/* What this backend keeps per device, behind vv_dev's backend pointer. */
+struct vdpa_state {
+	/*
+	 * The node's entry in sysfs, which the kernel removes the moment the
+	 * device is unplugged, although our fd keeps working until closed;
+	 * empty where sysfs does not show it.
+	 */
+	char sys_node[128];
+};
+
+static inline struct vdpa_state *
+vdpa_of(const struct vv_dev *d)
+{
+	return d->backend;
+}
 
 /* Logs a failed ioctl at error level with what the user should do. */
 static int
@@ -129,7 +148,7 @@ vdpa_backend_features(struct vv_dev *d)
 	return 0;
 }
 
-static int
+static void
 vdpa_limits(struct vv_dev *d)
 {
 	struct vhost_vdpa_iova_range range = { 0, 0 };
@@ -152,7 +171,6 @@ vdpa_limits(struct vv_dev *d)
 		d->info.iova_first = 0;
 		d->info.iova_last = UINT64_MAX;
 	}
-	return 0;
 }
 
 static void
@@ -161,6 +179,41 @@ vdpa_close(struct vv_dev *d)
 	if (d->fd >= 0)
 		vv_sys->close(d->fd);
 	d->fd = -1;
+	free(d->backend);
+	d->backend = NULL;
+}
+
+/*
+ * Finds the sysfs entry of the opened node (/sys/dev/char/MAJ:MIN), so
+ * that vdpa_present can tell when the device is unplugged.
+ */
+static void
+vdpa_watch_setup(struct vv_dev *d)
+{
+	struct vdpa_state *v = vdpa_of(d);
+	struct stat st;
+
+	v->sys_node[0] = '\0';
+	if (d->node_rdev == 0)
+		return;
+	snprintf(v->sys_node, sizeof(v->sys_node), "%s/dev/char/%u:%u",
+		 vv_sysfs_root, major(d->node_rdev), minor(d->node_rdev));
+	if (vv_sys->stat(v->sys_node, &st) < 0) {
+		VV_INFO("%s: %s is not there (%s); the removal of the device is noticed only when the port stops",
+			d->path, v->sys_node, strerror(errno));
+		v->sys_node[0] = '\0';
+	}
+}
+
+static bool
+vdpa_present(struct vv_dev *d)
+{
+	struct vdpa_state *v = vdpa_of(d);
+	struct stat st;
+
+	if (v == NULL || v->sys_node[0] == '\0')
+		return true;
+	return vv_sys->stat(v->sys_node, &st) == 0 || errno != ENOENT;
 }
 
 static int
@@ -168,9 +221,14 @@ vdpa_open(struct vv_dev *d)
 {
 	int ret;
 
+	d->backend = calloc(1, sizeof(struct vdpa_state));
+	if (d->backend == NULL) {
+		VV_ERR("%s: out of memory for the vhost-vdpa state", d->path);
+		return -ENOMEM;
+	}
 	ret = vdpa_open_fd(d);
 	if (ret < 0)
-		return ret;
+		goto fail;
 	ret = vdpa_identify(d);
 	if (ret < 0)
 		goto fail;
@@ -188,7 +246,9 @@ vdpa_open(struct vv_dev *d)
 	ret = vdpa_backend_features(d);
 	if (ret < 0)
 		goto fail;
-	return vdpa_limits(d);
+	vdpa_limits(d);
+	vdpa_watch_setup(d);
+	return 0;
 fail:
 	vdpa_close(d);
 	return ret;
@@ -367,7 +427,7 @@ vdpa_map_doorbell(struct vv_dev *d, unsigned int idx, size_t *len)
 
 const struct vv_backend_ops vv_backend_vdpa = {
 	.name = "vhost-vdpa",
-	.caps = VV_CAP_CONFIG_IRQ | VV_CAP_DOORBELL,
+	.caps = VV_CAP_CONFIG_IRQ | VV_CAP_DOORBELL | VV_CAP_REMOVABLE,
 	.open = vdpa_open,
 	.close = vdpa_close,
 	.set_status = vdpa_set_status,
@@ -380,4 +440,5 @@ const struct vv_backend_ops vv_backend_vdpa = {
 	.vring_enable = vdpa_vring_enable,
 	.set_config_call = vdpa_set_config_call,
 	.map_doorbell = vdpa_map_doorbell,
+	.present = vdpa_present,
 };

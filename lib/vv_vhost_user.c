@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -83,6 +84,21 @@ struct vu_msg {
 
 #define VU_HDR_SIZE offsetof(struct vu_msg, payload)
 
+/* What this backend keeps per device, behind vv_dev's backend pointer. */
+struct vu_state {
+	int listen_fd;		/* server=1: the socket the peer connects to */
+	/* vhost-user has no status register: the status lives here. */
+	uint8_t status;
+	uint32_t live_vrings;	/* bit i: vring i given to the peer */
+	uint64_t protocol;	/* protocol features in use, and bit 30 */
+};
+
+static inline struct vu_state *
+vu_of(const struct vv_dev *d)
+{
+	return d->backend;
+}
+
 unsigned int vv_vhost_user_timeout_ms = 5000;
 unsigned int vv_vhost_user_server_wait_ms = 30000;
 
@@ -121,7 +137,7 @@ vu_disconnect(struct vv_dev *d)
 	if (d->fd >= 0)
 		vv_sys->close(d->fd);
 	d->fd = -1;
-	d->vu_live_vrings = 0;
+	vu_of(d)->live_vrings = 0;
 }
 
 /* A failed exchange: log it, and drop a connection the peer has closed. */
@@ -238,7 +254,7 @@ static int
 vu_request(struct vv_dev *d, struct vu_msg *m, const int *fds,
 	   unsigned int nfds)
 {
-	bool ack = (d->vu_protocol & VV_BIT(VU_PROTOCOL_F_REPLY_ACK)) != 0;
+	bool ack = (vu_of(d)->protocol & VV_BIT(VU_PROTOCOL_F_REPLY_ACK)) != 0;
 	uint32_t req = m->request;
 	struct vu_msg r;
 	int ret;
@@ -402,7 +418,7 @@ vu_connect(struct vv_dev *d, bool quiet)
 static int
 vu_accept(struct vv_dev *d, int wait_ms)
 {
-	struct pollfd pfd = { .fd = d->listen_fd, .events = POLLIN };
+	struct pollfd pfd = { .fd = vu_of(d)->listen_fd, .events = POLLIN };
 	uint64_t end = vv_now_ms() + (uint64_t)wait_ms;
 	int fd, err, ret;
 
@@ -422,7 +438,7 @@ vu_accept(struct vv_dev *d, int wait_ms)
 		       d->path, strerror(err));
 		return -err;
 	}
-	fd = vv_sys->accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	fd = vv_sys->accept4(vu_of(d)->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
 		if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
@@ -493,7 +509,7 @@ vu_listen(struct vv_dev *d)
 			       strerror(err));
 		return -err;
 	}
-	d->listen_fd = fd;
+	vu_of(d)->listen_fd = fd;
 	return 0;
 }
 
@@ -505,8 +521,8 @@ vu_handshake(struct vv_dev *d)
 	struct vu_msg owner = { .request = VU_SET_OWNER };
 	int ret;
 
-	d->vu_protocol = 0;
-	d->vu_live_vrings = 0;
+	vu_of(d)->protocol = 0;
+	vu_of(d)->live_vrings = 0;
 	ret = vu_request(d, &owner, NULL, 0);
 	if (ret == 0)
 		ret = vu_get_u64(d, VU_GET_FEATURES, &features);
@@ -521,11 +537,11 @@ vu_handshake(struct vv_dev *d)
 		if (ret < 0)
 			return ret;
 		/* Only now: SET_PROTOCOL_FEATURES itself was not acked. */
-		d->vu_protocol = (offered & VU_PROTOCOL_WANTED) |
+		vu_of(d)->protocol = (offered & VU_PROTOCOL_WANTED) |
 			VV_BIT(VU_F_PROTOCOL_FEATURES);
 	}
 	d->info.max_vrings = 0;
-	if (d->vu_protocol & VV_BIT(VU_PROTOCOL_F_MQ)) {
+	if (vu_of(d)->protocol & VV_BIT(VU_PROTOCOL_F_MQ)) {
 		ret = vu_get_u64(d, VU_GET_QUEUE_NUM, &qnum);
 		if (ret < 0)
 			return ret;
@@ -547,20 +563,40 @@ vu_handshake(struct vv_dev *d)
 	return 0;
 }
 
+static void
+vu_close(struct vv_dev *d)
+{
+	if (d->backend == NULL)
+		return;
+	vu_disconnect(d);
+	if (vu_of(d)->listen_fd >= 0) {
+		vv_sys->close(vu_of(d)->listen_fd);
+		vv_sys->unlink(d->path);
+	}
+	free(d->backend);
+	d->backend = NULL;
+}
+
 static int
 vu_open(struct vv_dev *d)
 {
 	int ret;
 
 	d->fd = -1;
-	d->listen_fd = -1;
-	d->vu_status = 0;
+	d->backend = calloc(1, sizeof(struct vu_state));
+	if (d->backend == NULL) {
+		VV_ERR("%s: out of memory for the vhost-user state", d->path);
+		return -ENOMEM;
+	}
+	vu_of(d)->listen_fd = -1;
 	d->info.iova_first = 0;
 	d->info.iova_last = UINT64_MAX;
 	if (d->server) {
 		ret = vu_listen(d);
-		if (ret < 0)
+		if (ret < 0) {
+			vu_close(d);
 			return ret;
+		}
 		VV_INFO("%s: waiting up to %u ms for the vhost-user peer to connect",
 			d->path, vv_vhost_user_server_wait_ms);
 		ret = vu_accept(d, (int)vv_vhost_user_server_wait_ms);
@@ -575,28 +611,12 @@ vu_open(struct vv_dev *d)
 	if (ret == 0)
 		ret = vu_handshake(d);
 	if (ret < 0) {
-		vu_disconnect(d);
-		if (d->listen_fd >= 0) {
-			vv_sys->close(d->listen_fd);
-			vv_sys->unlink(d->path);
-			d->listen_fd = -1;
-		}
+		vu_close(d);
 		return ret;
 	}
 	VV_INFO("%s: vhost-user peer connected (%s)", d->path,
 		d->server ? "it connected to us" : "we connected to it");
 	return 0;
-}
-
-static void
-vu_close(struct vv_dev *d)
-{
-	vu_disconnect(d);
-	if (d->listen_fd >= 0) {
-		vv_sys->close(d->listen_fd);
-		vv_sys->unlink(d->path);
-		d->listen_fd = -1;
-	}
 }
 
 static bool
@@ -645,7 +665,7 @@ vu_set_status(struct vv_dev *d, uint8_t status)
 				.payload.state = { .index = i },
 			};
 
-			if (!(d->vu_live_vrings & (1u << i)))
+			if (!(vu_of(d)->live_vrings & (1u << i)))
 				continue;
 			ret = vu_send(d, &m, NULL, 0);
 			if (ret == 0)
@@ -654,25 +674,25 @@ vu_set_status(struct vv_dev *d, uint8_t status)
 			/* A peer that is gone touches nothing either. */
 			if (ret < 0 && d->fd >= 0)
 				return ret;
-			d->vu_live_vrings &= ~(1u << i);
+			vu_of(d)->live_vrings &= ~(1u << i);
 		}
-		d->vu_live_vrings = 0;
+		vu_of(d)->live_vrings = 0;
 	}
-	d->vu_status = status;
+	vu_of(d)->status = status;
 	return 0;
 }
 
 static int
 vu_get_status(struct vv_dev *d, uint8_t *status)
 {
-	*status = d->vu_status;
+	*status = vu_of(d)->status;
 	return 0;
 }
 
 static int
 vu_set_features(struct vv_dev *d, uint64_t features)
 {
-	if (d->vu_protocol & VV_BIT(VU_F_PROTOCOL_FEATURES))
+	if (vu_of(d)->protocol & VV_BIT(VU_F_PROTOCOL_FEATURES))
 		features |= VV_BIT(VU_F_PROTOCOL_FEATURES);
 	return vu_set_u64(d, VU_SET_FEATURES, features);
 }
@@ -787,7 +807,7 @@ vu_vring_setup(struct vv_dev *d, unsigned int idx,
 		ret = vu_set_vring_fd(d, VU_SET_VRING_CALL, idx, call_fd);
 	if (ret < 0)
 		return ret;
-	d->vu_live_vrings |= 1u << idx;
+	vu_of(d)->live_vrings |= 1u << idx;
 	return 0;
 }
 
@@ -795,7 +815,7 @@ static int
 vu_vring_enable(struct vv_dev *d, unsigned int idx, bool on)
 {
 	/* Without protocol features a ring runs as soon as it is kicked. */
-	if (!(d->vu_protocol & VV_BIT(VU_F_PROTOCOL_FEATURES)))
+	if (!(vu_of(d)->protocol & VV_BIT(VU_F_PROTOCOL_FEATURES)))
 		return 0;
 	return vu_set_state(d, VU_SET_VRING_ENABLE, idx, on ? 1 : 0);
 }

@@ -13,6 +13,8 @@
  *              intact; freeing that memory leaves traffic flowing.
  *   vanish:    the device process is killed mid-traffic (by the caller);
  *              stop and close finish and every mbuf comes back.
+ *   unplug:    as vanish, with the device's PCI function removed; the link
+ *              must also go down, with a link-state event.
  *   reconnect: the peer is killed and started again mid-traffic (by the
  *              caller); the link goes down and up again, with events, and
  *              frames then flow intact without restarting the port.
@@ -568,59 +570,6 @@ run_stop(const struct check_opts *o)
 	return 0;
 }
 
-/*
- * The device process is killed while we receive and transmit (the guest
- * script does it after a second). Stop and close must still finish, with
- * every mbuf back in the pool.
- */
-static int
-run_vanish(const struct check_opts *o)
-{
-	struct rte_ether_addr mac;
-	struct rte_mbuf *pkts[BURST];
-	uint64_t end, rx = 0, tx = 0, t0, t1;
-	uint32_t seq = 0;
-	uint16_t port;
-	int stop_ret;
-
-	if (port_probe(&port) < 0 || port_up(port, o->queue_size, 0) < 0 ||
-	    !link_wait(port, 5000)) {
-		printf("FAIL vanish: port did not come up\n");
-		return 1;
-	}
-	rte_eth_macaddr_get(port, &mac);
-	end = rte_get_timer_cycles() + rte_get_timer_hz() * o->timeout_s;
-	while (rte_get_timer_cycles() < end) {
-		uint16_t n = rte_eth_rx_burst(port, 0, pkts, BURST), sent;
-
-		rte_pktmbuf_free_bulk(pkts, n);
-		rx += n;
-		pkts[0] = frame_build(seq++, &mac);
-		if (pkts[0] == NULL)
-			continue;
-		sent = rte_eth_tx_burst(port, 0, pkts, 1);
-		if (sent == 0)
-			rte_pktmbuf_free(pkts[0]);
-		tx += sent;
-	}
-	t0 = rte_get_timer_cycles();
-	stop_ret = rte_eth_dev_stop(port);
-	t1 = rte_get_timer_cycles();
-	rte_eth_dev_close(port);
-	rte_eal_hotplug_remove("vdev", dev_name);
-	printf("vanish: received %" PRIu64 ", sent %" PRIu64 "; stop returned %d after %.1f s\n",
-	       rx, tx, stop_ret,
-	       (double)(t1 - t0) / (double)rte_get_timer_hz());
-	if (rx == 0 || rte_mempool_in_use_count(pool) != 0) {
-		printf("FAIL vanish: %s%d mbufs still in use after close\n",
-		       rx == 0 ? "no traffic before the device vanished; " : "",
-		       rte_mempool_in_use_count(pool));
-		return 1;
-	}
-	printf("PASS vanish: device killed mid-traffic; stop and close finished, no mbuf lost\n");
-	return 0;
-}
-
 static unsigned int lsc_events;
 
 static int
@@ -642,6 +591,81 @@ link_is_up(uint16_t port)
 	return rte_eth_link_get_nowait(port, &link) == 0 &&
 		link.link_status == RTE_ETH_LINK_UP;
 }
+
+/*
+ * The device leaves while we receive and transmit (the caller does it once
+ * "traffic: running" is printed): vanish, its process is killed; unplug,
+ * its PCI function is removed, and the port must also take its link down
+ * with a link-state event. Stop and close must still finish, with every
+ * mbuf back in the pool.
+ */
+static int
+run_vanish(const struct check_opts *o, bool unplug)
+{
+	const char *what = unplug ? "unplug" : "vanish";
+	struct rte_ether_addr mac;
+	struct rte_mbuf *pkts[BURST];
+	uint64_t end, rx = 0, tx = 0, t0, t1, down_at = 0;
+	unsigned int events = 0;
+	uint32_t seq = 0;
+	uint16_t port;
+	int stop_ret;
+
+	if (port_probe(&port) < 0) {
+		printf("FAIL %s: port did not probe\n", what);
+		return 1;
+	}
+	rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_lsc,
+				      NULL);
+	if (port_up(port, o->queue_size, 0) < 0 || !link_wait(port, 5000)) {
+		printf("FAIL %s: port did not come up\n", what);
+		return 1;
+	}
+	rte_eth_macaddr_get(port, &mac);
+	printf("traffic: running\n");
+	fflush(stdout);
+	t0 = rte_get_timer_cycles();
+	end = t0 + rte_get_timer_hz() * o->timeout_s;
+	while (rte_get_timer_cycles() < end) {
+		uint16_t n = rte_eth_rx_burst(port, 0, pkts, BURST), sent;
+
+		rte_pktmbuf_free_bulk(pkts, n);
+		rx += n;
+		pkts[0] = frame_build(seq++, &mac);
+		if (pkts[0] == NULL)
+			continue;
+		sent = rte_eth_tx_burst(port, 0, pkts, 1);
+		if (sent == 0)
+			rte_pktmbuf_free(pkts[0]);
+		tx += sent;
+		if (unplug && down_at == 0 && (seq & 1023) == 0 &&
+		    !link_is_up(port))
+			down_at = rte_get_timer_cycles();
+	}
+	events = __atomic_load_n(&lsc_events, __ATOMIC_RELAXED);
+	t0 = rte_get_timer_cycles();
+	stop_ret = rte_eth_dev_stop(port);
+	t1 = rte_get_timer_cycles();
+	rte_eth_dev_close(port);
+	rte_eal_hotplug_remove("vdev", dev_name);
+	printf("%s: received %" PRIu64 ", sent %" PRIu64 "; %u link events, link %s; stop returned %d after %.1f s\n",
+	       what, rx, tx, events, down_at ? "went down" : "stayed up",
+	       stop_ret, (double)(t1 - t0) / (double)rte_get_timer_hz());
+	if (rx == 0 || rte_mempool_in_use_count(pool) != 0 ||
+	    (unplug && (down_at == 0 || events == 0))) {
+		printf("FAIL %s: %s%s%d mbufs still in use after close\n", what,
+		       rx == 0 ? "no traffic before the device left; " : "",
+		       unplug && down_at == 0 ? "the link stayed up; " :
+		       unplug && events == 0 ? "no link-state event; " : "",
+		       rte_mempool_in_use_count(pool));
+		return 1;
+	}
+	printf("PASS %s: %s mid-traffic; %sstop and close finished, no mbuf lost\n",
+	       what, unplug ? "device unplugged" : "device killed",
+	       unplug ? "link down with an event; " : "");
+	return 0;
+}
+
 
 /*
  * Receives until the line has been quiet for half a second, after two
@@ -833,7 +857,7 @@ run_hotplug(const struct check_opts *o)
 static void
 usage(const char *prog)
 {
-	printf("usage: %s <EAL args> -- --dev NAME,ARGS --mode integrity|cycles|stop|hotplug|vanish|reconnect [--count N] [--cycles N] [--window N] [--timeout S] [--queue-size N] [--max-frame 64..9000]\n",
+	printf("usage: %s <EAL args> -- --dev NAME,ARGS --mode integrity|cycles|stop|hotplug|vanish|unplug|reconnect [--count N] [--cycles N] [--window N] [--timeout S] [--queue-size N] [--max-frame 64..9000]\n",
 	       prog);
 }
 
@@ -906,7 +930,9 @@ main(int argc, char **argv)
 	else if (strcmp(o.mode, "stop") == 0)
 		ret = run_stop(&o);
 	else if (strcmp(o.mode, "vanish") == 0)
-		ret = run_vanish(&o);
+		ret = run_vanish(&o, false);
+	else if (strcmp(o.mode, "unplug") == 0)
+		ret = run_vanish(&o, true);
 	else if (strcmp(o.mode, "hotplug") == 0)
 		ret = run_hotplug(&o);
 	else if (strcmp(o.mode, "reconnect") == 0)

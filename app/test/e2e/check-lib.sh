@@ -4,13 +4,21 @@
 #   vv_check_case NAME DEVICE_MODE "DEVICE_ARGS" VV_CHECK_ARGS...
 #
 # Prints PASS/FAIL for NAME.VV_DRIVER and returns non-zero on failure.
-# VV_CHECK_DURING, if set, is a command run in the background alongside;
+# VV_CHECK_DURING, if set, is a command run in the background alongside
+# (vv_check_running waits there until vv_check moves traffic);
 # VV_CHECK_DEVARGS, extra devargs for the driver under test.
 . "$(dirname "$0")/../lib/test-lib.sh"
 
 # A sanitizer build's settings reach the guest as VV_* variables.
 [ -z "${VV_ASAN_OPTIONS:-}" ] || export ASAN_OPTIONS="$VV_ASAN_OPTIONS"
 [ -z "${VV_UBSAN_OPTIONS:-}" ] || export UBSAN_OPTIONS="$VV_UBSAN_OPTIONS"
+
+# True once vv_check says "traffic: running"; false if it failed first
+# or said nothing within a minute.
+vv_check_running() {
+	vv_wait 60 "grep -qE '^(traffic: running|FAIL)' '$_vc_log'" &&
+		grep -q '^traffic: running' "$_vc_log"
+}
 
 vv_check_case() {
 	_vc_name="$1.$VV_DRIVER" _vc_mode=$2 _vc_devargs=$3
@@ -41,7 +49,7 @@ _vv_check_run() {
 	timeout -k 5 400 "$_vc_check" -l 0 --no-pci --file-prefix vvdrvchk $_vc_eal \
 		-- --dev "$(vv_vdev "" "${VV_CHECK_DEVARGS:-}")" "$@" \
 		> "$_vc_log" 2>&1 && _vc_rc=0 || _vc_rc=$?
-	grep -E '^(probe-to-link-up|port|stop|received|port stats|hotplug|vanish|exchange): ' "$_vc_log" |
+	grep -E '^(probe-to-link-up|port|stop|received|port stats|hotplug|vanish|unplug|exchange): ' "$_vc_log" |
 		tail -n 4 | sed 's/^/  /'
 	device_stop || true
 	if [ $_vc_rc != 0 ] || ! grep -q '^PASS ' "$_vc_log"; then

@@ -8,8 +8,8 @@
 # With VV_DUT_NETDEV=tap the dut sits on a multi_queue tap instead, and its
 # traffic side is app/test/vm/tap-peer.py on the host side of the tap: it
 # reflects what the port sends (MACs swapped, flows kept), or sinks it.
-# device_cmd takes start, stop and tag VID (reflect tagged), device_stats
-# gives its counts;
+# device_cmd takes start, stop, tag VID (reflect tagged) and flows N (sends
+# N frames of N UDP flows itself, once), device_stats gives its counts;
 # tap_rarps counts the RARP frames (link announcements) it got so far.
 #   peer  0000:00:10.0 (VV_PEER_PROPS), driven by the traffic side: trixie's
 #         DPDK 24.11 testpmd with net_virtio_user on its vhost-vdpa node,
@@ -23,6 +23,7 @@
 #   vp_vdpa_node NAME      prints /dev/vhost-vdpa-N of vdpa device NAME
 #   vm_monitor CMD [SECS]  runs an HMP command (set_link dut off, device_del
 #                          dut) in QEMU's monitor; VM_MONITOR_OUT is the answer
+#   device_replug          adds the dut back after a device_del
 
 DEVICE_KIND=vp_vdpa
 DEVICE_VDPA_NAME=dut
@@ -133,12 +134,13 @@ device_start() { # MODE: a forwarding mode that sends back (io, mac...) or rxonl
 	vv_log "device up: $VV_VDPA_DEV (vp_vdpa dut on a tap; host peer ${_TAP_ON}s)"
 }
 
-device_cmd() { # start | stop | tag VID (reflect with a VLAN tag)
+device_cmd() { # start | stop | tag VID (reflect with a VLAN tag) | flows N (send N flows once)
 	case $1 in
 	start) _tap_mode "$_TAP_ON" ;;
 	stop) _tap_mode sink ;;
 	"tag "*) _TAP_ON=$1; _tap_mode "$1" ;;
-	*) vv_err "the tap peer takes start, stop and tag VID, not '$1'"; return 1 ;;
+	"flows "*) _tap_mode "$1" && _tap_mode sink ;;
+	*) vv_err "the tap peer takes start, stop, tag VID and flows N, not '$1'"; return 1 ;;
 	esac
 }
 
@@ -161,6 +163,30 @@ device_stop() {
 tap_rarps() { _tap_counts _TAPR && echo "$_TAPR_RARP"; }
 fi
 
+# Puts the dut back after a test unplugged it (device_del dut): waits for
+# the kernel to let the function go, which it does only once nothing holds
+# its vhost-vdpa fd, then for QEMU to free its id, and adds it as run.sh
+# did (VV_DUT_QDEV); the next device_start binds it again.
+device_replug() {
+	vv_wait 20 "[ ! -e /sys/bus/pci/devices/$VV_DUT_BDF ]" || {
+		vv_err "the unplugged dut ($VV_DUT_BDF) is still there 20 s on; something holds it: $(fuser -v /dev/vhost-vdpa-* 2>&1 | tr '\n' ' ')"
+		return 1
+	}
+	_i=0
+	while :; do
+		# HMP answers its errors as text, not as a QMP error.
+		vm_monitor "device_add $VV_DUT_QDEV" && [ -z "$VM_MONITOR_OUT" ] && break
+		_i=$((_i + 1))
+		[ $_i -lt 20 ] || { vv_err "QEMU did not take the dut back: ${VM_MONITOR_OUT:-no answer}"; return 1; }
+		sleep 0.5
+	done
+	vv_wait 20 "[ -e /sys/bus/pci/devices/$VV_DUT_BDF ]" || {
+		vv_err "the dut was added back, but $VV_DUT_BDF did not appear"
+		return 1
+	}
+	vv_log "dut added back at $VV_DUT_BDF"
+}
+
 # The vdpa devices stay for the next test of this boot.
 device_cleanup() {
 	_vv_kill_started
@@ -174,7 +200,8 @@ vm_monitor() { # HMP-COMMAND [SECS]
 	[ -n "$_port" ] || { vv_err "no QEMU monitor port (vv.monitor) in this VM"; return 1; }
 	_port=/dev/$(basename "$(dirname "$_port")")
 	_mlog="$VV_TMP/monitor.log"
-	_mark=$(wc -l < "$_mlog" 2>/dev/null || echo 0)
+	_mark=0
+	[ ! -f "$_mlog" ] || _mark=$(wc -l < "$_mlog")
 	exec 6<>"$_port" || { vv_err "cannot open $_port"; return 1; }
 	cat <&6 >> "$_mlog" &
 	_cat=$!

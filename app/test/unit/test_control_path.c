@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -39,6 +40,8 @@
 #include "vv_sys.h"
 
 #define NODE "/dev/vhost-vdpa-0"
+/* Where sysfs shows NODE while the device exists: major 240, minor 0. */
+#define SYS_NODE "/sys/dev/char/240:0"
 #define FD_BASE 1000
 #define MAX_FDS 64
 #define MAX_CALLS 8192
@@ -94,6 +97,7 @@ struct fake {
 	bool ctrl_silent;	/* the control queue never answers */
 	int config_call;	/* VHOST_VDPA_SET_CONFIG_CALL's fd; -1 after reset */
 	bool doorbells;		/* the device has a notification page per vring */
+	bool unplugged;		/* SYS_NODE is gone; the fd still works */
 	unsigned int doorbell_maps, doorbell_unmaps;
 	uint64_t config_signals;	/* pending on config_call */
 	uint8_t ctrl_nack_class;	/* refuses this class + 1 (0: none) */
@@ -246,10 +250,15 @@ fake_stat(const char *path, struct stat *st)
 
 	if (err)
 		return sys_fail(err);
+	memset(st, 0, sizeof(*st));
+	if (strcmp(path, SYS_NODE) == 0 && !F.unplugged) {
+		st->st_mode = S_IFDIR | 0755;
+		return 0;
+	}
 	if (strcmp(path, NODE) != 0)
 		return sys_fail(ENOENT);
-	memset(st, 0, sizeof(*st));
 	st->st_mode = F.mode;
+	st->st_rdev = makedev(240, 0);
 	return 0;
 }
 
@@ -913,6 +922,8 @@ test_happy_path_sequence(void **state)
 		{ C_IOCTL, VHOST_VDPA_GET_VRING_NUM, ANY },
 		{ C_IOCTL, VHOST_VDPA_GET_CONFIG_SIZE, ANY },
 		{ C_IOCTL, VHOST_VDPA_GET_IOVA_RANGE, ANY },
+		/* Its sysfs entry, which goes when the device is unplugged. */
+		{ C_STAT, 0, ANY },
 		{ C_IOCTL, VHOST_VDPA_GET_CONFIG,
 		  sizeof(struct virtio_net_config) },
 		/* The config interrupt's eventfd, for a device with STATUS. */
@@ -1238,7 +1249,7 @@ test_config_fields(void **state)
 	assert_int_equal(vv_dev_open(&dev, &params), 0);
 	assert_false(dev.info.has_mac);
 	assert_false(dev.info.has_status);
-	assert_non_null(strstr(log_text, "config space unreadable"));
+	assert_non_null(strstr(log_text, "config space is unreadable"));
 	vv_dev_close(&dev);
 	assert_no_fd_open();
 }
@@ -1253,6 +1264,9 @@ tolerated(const struct call *c)
 	/* The config interrupt's eventfd, made right after the config read. */
 	if (c->kind == C_EVENTFD && c > F.calls && c[-1].kind == C_IOCTL &&
 	    c[-1].req == VHOST_VDPA_GET_CONFIG)
+		return true;
+	/* The sysfs entry, after the path's: no removal watch. */
+	if (c->kind == C_STAT && c > F.calls)
 		return true;
 	if (c->kind != C_IOCTL)
 		return false;
@@ -1771,7 +1785,7 @@ test_reset_never_completes(void **state)
 	log_reset();
 	/* Without a confirmed reset, buffers must not be freed: say so. */
 	assert_int_equal(vv_dev_stop(&dev), -ETIMEDOUT);
-	assert_logged("did not complete reset");
+	assert_logged("did not complete its reset");
 	assert_logged("did not confirm the reset");
 	vv_dev_close(&dev);
 	assert_no_fd_open();
@@ -2123,6 +2137,46 @@ test_doorbells(void **state)
 	assert_no_fd_open();
 }
 
+/*
+ * An unplugged device keeps its fd working until closed; only its sysfs
+ * entry tells. The watch sees it once, the link goes down for good, stop
+ * and close finish, and the port cannot start again.
+ */
+static void
+test_device_removed(void **state)
+{
+	(void)state;
+	assert_int_equal(open_map_start(), 0);
+	assert_true(vv_dev_needs_watch(&dev));
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_UP);
+	assert_true(vv_dev_link_up(&dev));
+	F.unplugged = true;
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_LOST);
+	assert_logged("was removed");
+	assert_logged("stop and close the port");
+	assert_false(vv_dev_link_up(&dev));
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_DOWN);
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	assert_int_equal(F.status, 0);
+	log_reset();
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), -ENODEV);
+	assert_logged("close the port and probe it again");
+	assert_false(dev.started);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+
+	/* Where sysfs does not show the node, nothing is taken for removal. */
+	fake_reset();
+	log_reset();
+	F.unplugged = true;
+	assert_int_equal(open_map_start(), 0);
+	assert_true(log_has(VV_LOG_INFO, "noticed only when the port stops"));
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_UP);
+	assert_true(vv_dev_link_up(&dev));
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+}
+
 static void
 test_ctrl_without_memory(void **state)
 {
@@ -2325,6 +2379,7 @@ main(void)
 		T(test_config_interrupt),
 		T(test_doorbells),
 		T(test_ctrl_without_memory),
+		T(test_device_removed),
 	};
 #undef T
 

@@ -1102,6 +1102,17 @@ assert_bringup(struct peer *p, unsigned int first, bool proto, bool ack,
 	return k;
 }
 
+/* What an eventfd counted since the last read (0: nothing). */
+static uint64_t
+drain_eventfd(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return 0;
+	return n;
+}
+
 /* The reset at stop: each live vring taken back. */
 static unsigned int
 assert_rings_stopped(struct peer *p, unsigned int first)
@@ -1149,7 +1160,7 @@ test_happy_path(void **state)
 					   shm.fd, 0), 0);
 	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
 	assert_true(vv_dev_link_up(&dev));
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_UP);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_UP);
 	assert_int_equal(vv_dev_stop(&dev), 0);
 	vv_dev_close(&dev);
 
@@ -1476,7 +1487,7 @@ test_connect_refused(void **state)
 static void
 test_peer_vanishes_and_returns(void **state)
 {
-	const uint32_t resumed[2] = { 7, 300 };
+	const uint32_t resumed[2] = { 7, 300 }, fresh[2] = { 0, 0 };
 	unsigned int fds, k;
 	struct peer *p;
 
@@ -1489,54 +1500,73 @@ test_peer_vanishes_and_returns(void **state)
 	assert_int_equal(vv_dev_mem_add_fd(&dev, (uintptr_t)shm.base, SHM_LEN,
 					   shm.fd, 0), 0);
 
-	/* A port whose peer goes away mid-setup waits for it, not fails. */
-	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	/* A start the peer walks out of fails, and says what to do. */
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), -ENOTCONN);
 	assert_logged("closed the connection (during SET_VRING_KICK)");
-	assert_warned("stays down until");
+	assert_logged("went away during the start");
+	assert_false(dev.started);
 	assert_false(vv_dev_link_up(&dev));
 	p = &peers[0];
 	peer_join(p);
 	assert_int_equal(last_request(p), VU_SET_VRING_KICK);
 
-	/* Meanwhile the rings moved on; a new peer must start from there. */
-	ring_used(0)->idx = resumed[0];
-	ring_used(1)->idx = resumed[1];
-
 	peer_cfg.vanish_req = 0;
 	connect_errno = ECONNREFUSED;
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_DOWN);
 	assert_false(vv_dev_link_up(&dev));
 	assert_int_equal(npeers, 2);
 	peer_join(&peers[1]);
 	assert_msg_count(&peers[1], 0);
 
+	/* Back, it gets the greeting only: the port is not started. */
 	connect_errno = 0;
-	log_reset();
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_BACK);
-	assert_int_equal(log_errors, 0);
-	assert_true(vv_dev_link_up(&dev));
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_BACK);
 	assert_int_equal(npeers, 3);
 	p = &peers[2];
+	k = assert_handshake(p);
+	assert_msg_count(p, k);
+	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
+	k = assert_bringup(p, k, true, true, fresh);
+	assert_msg_count(p, k);
+
+	/* It leaves while the rings move on; its successor starts there. */
+	connect_errno = ECONNREFUSED;
+	peer_hangup(p);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_LOST);
+	ring_used(0)->idx = resumed[0];
+	ring_used(1)->idx = resumed[1];
+	for (k = 0; k < 2; k++)
+		drain_eventfd(dev.kick_fd[k]);
+	connect_errno = 0;
+	log_reset();
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_BACK);
+	assert_int_equal(log_errors, 0);
+	assert_true(vv_dev_link_up(&dev));
+	assert_int_equal(npeers, 4);
+	p = &peers[3];
 	/* Every request was acked, so all of it has arrived already. */
 	k = assert_handshake(p);
 	k = assert_bringup(p, k, true, true, resumed);
 	assert_msg_count(p, k);
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_UP);
+	/* And each ring is kicked, for what was posted while it was away. */
+	for (k = 0; k < 2; k++)
+		assert_int_equal(drain_eventfd(dev.kick_fd[k]), 1);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_UP);
 
 	/* The peer goes away while the port runs: noticed once. */
 	connect_errno = ECONNREFUSED;
 	peer_hangup(p);
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_LOST);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_LOST);
 	assert_warned("went away");
 	assert_false(vv_dev_link_up(&dev));
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_DOWN);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_DOWN);
 	assert_false(vv_dev_link_up(&dev));
 
 	/* Stopping and closing with the peer away neither waits nor fails. */
 	assert_int_equal(vv_dev_stop(&dev), 0);
 	vv_dev_close(&dev);
-	for (k = 3; k < npeers; k++) {
+	for (k = 4; k < npeers; k++) {
 		peer_join(&peers[k]);
 		assert_msg_count(&peers[k], 0);
 	}
@@ -1558,22 +1588,22 @@ test_hung_peer_backs_off(void **state)
 					   shm.fd, 0), 0);
 	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
 	peer_hangup(&peers[0]);
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_LOST);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_LOST);
 
 	peer_cfg.silent_req = VU_GET_FEATURES;
 	vv_vhost_user_timeout_ms = 200;
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_DOWN);
 	assert_logged("did not answer");
 	n = npeers;
 	/* The next polls come at once: no new connection, no new timeout. */
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_DOWN);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_DOWN);
 	assert_int_equal(npeers, n);
 
 	/* Once the pause is over, a healthy peer is taken back. */
 	peer_cfg.silent_req = 0;
 	dev.peer_retry_ms = 0;
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_BACK);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_BACK);
 	assert_true(vv_dev_link_up(&dev));
 	assert_int_equal(npeers, n + 1);
 
@@ -1599,16 +1629,16 @@ test_peer_returns_lacking_features(void **state)
 					   shm.fd, 0), 0);
 	assert_int_equal(vv_dev_start(&dev, vrings, 2), 0);
 	peer_hangup(&peers[0]);
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_LOST);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_LOST);
 
 	peer_cfg.features &= ~VV_BIT(VIRTIO_NET_F_MRG_RXBUF);
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_DOWN);
 	assert_logged("lacks features in use (MRG_RXBUF)");
 	assert_logged("probe it again");
 	assert_false(vv_dev_link_up(&dev));
 	/* Refused, it is not asked again at once. */
 	n = npeers;
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_DOWN);
 	assert_int_equal(npeers, n);
 
 	assert_int_equal(vv_dev_stop(&dev), 0);
@@ -1632,7 +1662,7 @@ test_start_while_away_checks_table(void **state)
 					   -1, 0), 0);
 	connect_errno = ECONNREFUSED;
 	peer_hangup(&peers[0]);
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_LOST);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_LOST);
 	assert_int_equal(vv_dev_start(&dev, vrings, 2), -EINVAL);
 	assert_logged("not backed by a file");
 	assert_false(vv_dev_link_up(&dev));
@@ -1739,7 +1769,7 @@ test_server_stale_and_busy_socket(void **state)
 static void
 test_server_peer_returns(void **state)
 {
-	enum vv_peer_event ev = VV_PEER_DOWN;
+	enum vv_watch_event ev = VV_WATCH_DOWN;
 	unsigned int fds, i;
 	struct peer *p;
 
@@ -1752,22 +1782,22 @@ test_server_peer_returns(void **state)
 	assert_int_equal(vv_dev_open(&dev, &params), 0);
 
 	peer_hangup(p);
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_LOST);
-	assert_int_equal(vv_dev_peer_poll(&dev), VV_PEER_DOWN);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_LOST);
+	assert_int_equal(vv_dev_watch(&dev), VV_WATCH_DOWN);
 	/* Still listening: the switch can come back. */
 	assert_true(path_exists(sock_path));
 
 	p = peer_new(-1);
 	assert_non_null(p);
 	/* Polls do not wait, and the peer connects in its own time. */
-	for (i = 0; i < 2000 && ev == VV_PEER_DOWN; i++) {
+	for (i = 0; i < 2000 && ev == VV_WATCH_DOWN; i++) {
 		struct timespec pause = { 0, 1000 * 1000 };
 
-		ev = vv_dev_peer_poll(&dev);
-		if (ev == VV_PEER_DOWN)
+		ev = vv_dev_watch(&dev);
+		if (ev == VV_WATCH_DOWN)
 			nanosleep(&pause, NULL);
 	}
-	assert_int_equal(ev, VV_PEER_BACK);
+	assert_int_equal(ev, VV_WATCH_BACK);
 	assert_true(vv_dev_link_up(&dev));
 	assert_int_equal(peer_wait_msgs(p, 5), 5);
 	vv_dev_close(&dev);

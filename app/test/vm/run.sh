@@ -156,16 +156,22 @@ pmds_keep=$( { echo "$pmds_plugins"
 		$(find "$build_dir/app" "$build_dir/examples" -type f -perm -u+x 2>/dev/null); do
 		ldd "$f" 2>/dev/null
 	done | sed -n "s#.* => $pmds/\([^ ]*\) .*#\1#p"; } | sort -u | tr '\n' ' ')
+# page-per-vq: each queue's doorbell gets a page of its own, which is what
+# mapping it through the vhost-vdpa fd needs. iommu_platform: without it
+# QEMU reads our ring addresses as guest-physical.
+vnet="virtio-net-pci,disable-legacy=on,iommu_platform=on,page-per-vq=on"
+# The device under test, as the guest adds it back after unplugging it.
+dut_qdev="$vnet,bus=rp0,netdev=hdut,id=dut,mac=52:54:00:00:01:01${VV_DUT_PROPS:+,$VV_DUT_PROPS}"
 {
 	echo "VV_SHARES=$(q "$(sort -k2 "$shares")")"
 	echo "VV_SCRIPT=$(q "$script")"
 	for kv in "VV_WORK=$work" "VV_CACHE=$CACHE" "VV_SRC=$SRC" \
 		"VV_BUILD_DIR=$build_dir" "VV_DPDK24_ROOT=$VM/dpdk24-root" \
-		"VV_PMDS_KEEP=$pmds_keep" \
+		"VV_PMDS_KEEP=$pmds_keep" "VV_DUT_QDEV=$dut_qdev" \
 		"VV_VP_VDPA_KO=$VM/vp_vdpa/vp_vdpa.ko"; do
 		echo "export ${kv%%=*}=$(q "${kv#*=}")"
 	done
-	env | grep -E '^VV_[A-Za-z0-9_]*=' | grep -vE '^VV_(WORK|CACHE|SRC|BUILD_DIR|DPDK24_ROOT|VP_VDPA_KO|PMDS_KEEP|SHARES|SCRIPT)=' |
+	env | grep -E '^VV_[A-Za-z0-9_]*=' | grep -vE '^VV_(WORK|CACHE|SRC|BUILD_DIR|DPDK24_ROOT|VP_VDPA_KO|PMDS_KEEP|DUT_QDEV|SHARES|SCRIPT)=' |
 		while IFS='=' read -r k v; do echo "export $k=$(q "$v")"; done
 	printf 'set --'
 	for a in "$@"; do printf ' %s' "$(q "$a")"; done
@@ -185,10 +191,6 @@ vp_vdpa)
 	[ -e "$VM/vp_vdpa/vp_vdpa.ko" ] || die "no vp_vdpa.ko in $VM/vp_vdpa; run $HERE/fetch.sh"
 	# The IOMMU must be able to enforce cache coherency, or vhost-vdpa
 	# cannot take the device's DMA domain (open fails with errno 524).
-	# page-per-vq: each queue's doorbell gets a page of its own, which is
-	# what mapping it through the vhost-vdpa fd needs. iommu_platform:
-	# without it QEMU reads our ring addresses as guest-physical.
-	vnet="virtio-net-pci,disable-legacy=on,iommu_platform=on,page-per-vq=on"
 	# The guest reaches QEMU's QMP monitor through a virtio-serial port (no tty,
 	# so no echo to loop back): QEMU connects that port's chardev to its
 	# own monitor socket.
@@ -222,7 +224,7 @@ vp_vdpa)
 	machine="-machine q35 -device intel-iommu,snoop-control=on,intremap=off,aw-bits=${VV_IOMMU_AW:-48}
 		-netdev $dut_netdev -netdev hubport,id=hpeer,hubid=0
 		-device pcie-root-port,id=rp0,slot=1,chassis=1
-		-device $vnet,bus=rp0,netdev=hdut,id=dut,mac=52:54:00:00:01:01${VV_DUT_PROPS:+,$VV_DUT_PROPS}
+		-device $dut_qdev
 		-device $vnet,bus=pcie.0,addr=0x10,netdev=hpeer,id=peer,mac=52:54:00:00:02:02,${VV_PEER_PROPS:-ctrl_vq=off}
 		-chardev socket,id=monsrv,path=$mon,server=on,wait=off -mon chardev=monsrv,mode=control
 		-chardev socket,id=monguest,path=$mon,reconnect=1

@@ -39,8 +39,11 @@
  */
 #define VV_ANNOUNCE_POLL_MS 10
 #define VV_ANNOUNCE_WAIT_MS 1000
-/* How often a vhost-user peer is checked for, and reconnected to. */
-#define VV_PEER_POLL_US (200 * 1000)
+/*
+ * How often a device that can leave is looked for: a vhost-user peer
+ * (reconnected to when back), or a vhost-vdpa device that may be unplugged.
+ */
+#define VV_WATCH_POLL_US (100 * 1000)
 
 RTE_LOG_REGISTER_DEFAULT(virtio_vdpa_logtype, NOTICE);
 RTE_LOG_REGISTER_SUFFIX(virtio_vdpa_logtype_init, init, NOTICE);
@@ -467,8 +470,6 @@ eth_dev_start(struct rte_eth_dev *eth)
 	}
 
 	ctl_lock(p);
-	p->dev.vlan_filter = (eth->data->dev_conf.rxmode.offloads &
-			      RTE_ETH_RX_OFFLOAD_VLAN_FILTER) != 0;
 	ret = vv_dev_start(&p->dev, vrings, 2u * nq);
 	ctl_unlock(p);
 	if (ret < 0) {
@@ -591,54 +592,54 @@ eth_dev_stop(struct rte_eth_dev *eth)
 static int eth_link_update(struct rte_eth_dev *eth, int wait_to_complete);
 
 /*
- * A vhost-user peer can leave and come back at any time: look for it from
- * the EAL alarm thread, never from the datapath, and tell the app through
- * a link-state event.
+ * A vhost-user peer can leave and come back at any time, and a vhost-vdpa
+ * device can be unplugged: look from the EAL alarm thread, never from the
+ * datapath, and tell the app through a link-state event.
  */
 static void
-peer_watch(void *arg)
+device_watch(void *arg)
 {
 	struct rte_eth_dev *eth = arg;
 	struct virtio_vdpa_private *p = priv_of(eth);
-	enum vv_peer_event ev;
+	enum vv_watch_event ev;
 
 	ctl_lock(p);
-	ev = vv_dev_peer_poll(&p->dev);
+	ev = vv_dev_watch(&p->dev);
 	ctl_unlock(p);
-	if (ev == VV_PEER_LOST || ev == VV_PEER_BACK) {
+	if (ev == VV_WATCH_LOST || ev == VV_WATCH_BACK) {
 		eth_link_update(eth, 0);
 		rte_eth_dev_callback_process(eth, RTE_ETH_EVENT_INTR_LSC, NULL);
 	}
-	if (rte_eal_alarm_set(VV_PEER_POLL_US, peer_watch, eth) < 0)
-		PMD_LOG(ERR, "port %u: cannot re-arm the vhost-user peer watch (%s); a lost peer will not be reconnected\n",
+	if (rte_eal_alarm_set(VV_WATCH_POLL_US, device_watch, eth) < 0)
+		PMD_LOG(ERR, "port %u: cannot re-arm the device watch (%s); a lost peer will not be reconnected, an unplugged device not noticed\n",
 			eth->data->port_id, rte_strerror(rte_errno));
 }
 
 static int
-peer_watch_start(struct rte_eth_dev *eth)
+device_watch_start(struct rte_eth_dev *eth)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
 
-	if (!vv_dev_peer_can_leave(&p->dev))
+	if (!vv_dev_needs_watch(&p->dev))
 		return 0;
-	if (rte_eal_alarm_set(VV_PEER_POLL_US, peer_watch, eth) < 0) {
-		PMD_INIT_LOG(ERR, "port %u: cannot start the vhost-user peer watch: %s\n",
+	if (rte_eal_alarm_set(VV_WATCH_POLL_US, device_watch, eth) < 0) {
+		PMD_INIT_LOG(ERR, "port %u: cannot start the device watch: %s\n",
 			     eth->data->port_id, rte_strerror(rte_errno));
 		return -rte_errno;
 	}
-	p->peer_watched = true;
+	p->watched = true;
 	return 0;
 }
 
 static void
-peer_watch_stop(struct rte_eth_dev *eth)
+device_watch_stop(struct rte_eth_dev *eth)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
 
 	/* Waits for a running callback, and removes the alarm it re-armed. */
-	if (p->peer_watched)
-		rte_eal_alarm_cancel(peer_watch, eth);
-	p->peer_watched = false;
+	if (p->watched)
+		rte_eal_alarm_cancel(device_watch, eth);
+	p->watched = false;
 }
 
 /* Under ctl_lock. */
@@ -804,7 +805,7 @@ eth_dev_close(struct rte_eth_dev *eth)
 		eth_rx_queue_release(eth, i);
 	for (i = 0; i < eth->data->nb_tx_queues; i++)
 		eth_tx_queue_release(eth, i);
-	peer_watch_stop(eth);
+	device_watch_stop(eth);
 	if (p->mem_attached) {
 		virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
 		p->mem_attached = false;
@@ -1234,7 +1235,7 @@ eth_probe(struct rte_vdev_device *vdev)
 	if (ret < 0)
 		goto fail_dev;
 	p->mem_attached = true;
-	ret = peer_watch_start(eth);
+	ret = device_watch_start(eth);
 	if (ret < 0)
 		goto fail_mem;
 	ret = config_irq_attach(eth);
@@ -1260,7 +1261,7 @@ eth_probe(struct rte_vdev_device *vdev)
 	return 0;
 
 fail_watch:
-	peer_watch_stop(eth);
+	device_watch_stop(eth);
 fail_mem:
 	virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
 fail_dev:

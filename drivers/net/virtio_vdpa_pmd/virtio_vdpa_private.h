@@ -25,7 +25,7 @@ struct virtio_vdpa_private {
 	uint32_t nb_mc_addrs;
 	char mem_cb_name[RTE_MEMZONE_NAMESIZE];
 	bool mem_attached;
-	bool peer_watched;
+	bool watched;
 	/* The device's config interrupt, as an EAL interrupt source. */
 	struct rte_intr_handle *config_intr;
 	const struct rte_memzone *ctrl_mz;	/* the control queue's ring */
