@@ -548,9 +548,13 @@ vv_dev_stop(struct vv_dev *d)
 uint64_t
 vv_dev_features_in_use(const struct vv_dev *d)
 {
+	uint64_t f = d->features;
+
 	if (!d->vlan_filter)
-		return d->features & ~VV_BIT(VIRTIO_NET_F_CTRL_VLAN);
-	return d->features;
+		f &= ~VV_BIT(VIRTIO_NET_F_CTRL_VLAN);
+	if (!d->hash_report)
+		f &= ~VV_BIT(VIRTIO_NET_F_HASH_REPORT);
+	return f;
 }
 
 bool

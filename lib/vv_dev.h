@@ -211,6 +211,11 @@ struct vv_dev {
 	 * it CTRL_VLAN is left out of the features, and every VLAN passes.
 	 */
 	bool vlan_filter;
+	/*
+	 * HASH_REPORT is in use only while this is set at start: the header
+	 * then grows to struct virtio_net_hdr_v1_hash, both ways.
+	 */
+	bool hash_report;
 	/* Sent at every start in place of VQ_PAIRS_SET while rss.on. */
 	struct vv_rss_conf rss;
 };

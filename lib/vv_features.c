@@ -61,6 +61,9 @@ vv_features_negotiate(uint64_t device, const struct vv_feature_wish *wish,
 		/* Steering the app can program; it needs the control queue. */
 		if (f & VV_BIT(VIRTIO_NET_F_CTRL_VQ))
 			f |= device & VV_BIT(VIRTIO_NET_F_RSS);
+		/* Reports the hash of the types RSS_CONFIG names. */
+		if (f & VV_BIT(VIRTIO_NET_F_RSS))
+			f |= device & VV_BIT(VIRTIO_NET_F_HASH_REPORT);
 	}
 	*driver = f;
 	return 0;
@@ -69,6 +72,8 @@ vv_features_negotiate(uint64_t device, const struct vv_feature_wish *wish,
 size_t
 vv_net_hdr_size(uint64_t features)
 {
+	if (features & VV_BIT(VIRTIO_NET_F_HASH_REPORT))
+		return sizeof(struct virtio_net_hdr_v1_hash);
 	if (features & (VV_BIT(VIRTIO_F_VERSION_1) |
 			VV_BIT(VIRTIO_NET_F_MRG_RXBUF)))
 		return sizeof(struct virtio_net_hdr_mrg_rxbuf);
@@ -109,6 +114,7 @@ static const char *const vv_feature_names[64] = {
 	[VIRTIO_F_ORDER_PLATFORM] = "ORDER_PLATFORM",
 	[VIRTIO_F_SR_IOV] = "SR_IOV",
 	[38] = "NOTIFICATION_DATA",
+	[VIRTIO_NET_F_HASH_REPORT] = "HASH_REPORT",
 	[VIRTIO_NET_F_RSS] = "RSS",
 	[VIRTIO_NET_F_SPEED_DUPLEX] = "SPEED_DUPLEX",
 };

@@ -7,7 +7,7 @@
 # control queue, which clears the bit (vdpa's link_announce). The peer on
 # the host side of the tap counts the RARPs: more than QEMU's own rounds.
 # vv-kinds: vp_vdpa
-# vv-vp_vdpa-props: mq=on,rss=on,vectors=10
+# vv-vp_vdpa-props: mq=on,rss=on,hash=on,vectors=10
 # vv-vp_vdpa-netdev: tap
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)

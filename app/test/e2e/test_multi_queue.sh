@@ -9,7 +9,7 @@
 # the device steers by itself and the driver only sets the pair count
 # (VQ_PAIRS_SET); test_rss.sh has the hash steering.
 # vv-kinds: vp_vdpa
-# vv-vp_vdpa-props: mq=on,rss=on,vectors=10
+# vv-vp_vdpa-props: mq=on,rss=on,hash=on,vectors=10
 # vv-vp_vdpa-netdev: tap
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -14,7 +14,7 @@
 # (testpmd takes 14 table entries per command, each a few seconds here:
 # each step changes as few entries as it can.)
 # vv-kinds: vp_vdpa
-# vv-vp_vdpa-props: mq=on,rss=on,vectors=10
+# vv-vp_vdpa-props: mq=on,rss=on,hash=on,vectors=10
 # vv-vp_vdpa-netdev: tap
 # vv-secs: 150
 set -eu

@@ -13,7 +13,7 @@
 #   removed   VLAN 200 removed again: dropped
 #   still_listed  VLAN 100 again: still passes (traffic never stopped)
 # vv-kinds: vp_vdpa
-# vv-vp_vdpa-props: mq=on,rss=on,vectors=10
+# vv-vp_vdpa-props: mq=on,rss=on,hash=on,vectors=10
 # vv-vp_vdpa-netdev: tap
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -104,6 +104,9 @@ dev_rx_frame(struct vv_split_ring *r, uint32_t len, uint16_t nbufs)
 	}
 }
 
+/* The header size the queues of the next test use (HASH_REPORT: 20). */
+static uint16_t hdr_size = HDR;
+
 static void
 rxq_new_flags(struct virtio_vdpa_rxq *q, bool mergeable, unsigned int flags)
 {
@@ -117,7 +120,8 @@ rxq_new_flags(struct virtio_vdpa_rxq *q, bool mergeable, unsigned int flags)
 	q->ring.used->flags = VRING_USED_F_NO_NOTIFY;
 	q->sw_ring = fx.sw;
 	q->mp = pool;
-	q->hdr_size = HDR;
+	q->hdr_size = hdr_size;
+	q->hash_report = hdr_size == sizeof(struct virtio_net_hdr_v1_hash);
 	q->mergeable = mergeable;
 	q->refill_thresh = 1;
 	q->notify.fd = -1;
@@ -271,15 +275,15 @@ txq_new_flags(struct virtio_vdpa_txq *q, unsigned int flags)
 	memset(q, 0, sizeof(*q));
 	memset(&fx, 0, sizeof(fx));
 	fx.shm = aligned_alloc(4096, RTE_ALIGN(vv_split_ring_shared_size(RING) +
-				      HDR * RING, 4096));
+				      sizeof(q->hdrs[0]) * RING, 4096));
 	fx.priv = malloc(vv_split_ring_priv_size(RING));
 	assert_int_equal(vv_split_ring_init(&q->ring, fx.shm, fx.priv, RING,
 					    flags), 0);
 	q->ring.used->flags = VRING_USED_F_NO_NOTIFY;
 	q->hdrs = (void *)((char *)fx.shm + vv_split_ring_shared_size(RING));
-	memset(q->hdrs, 0, HDR * RING);
+	memset(q->hdrs, 0, sizeof(q->hdrs[0]) * RING);
 	q->sw_ring = fx.sw;
-	q->hdr_size = HDR;
+	q->hdr_size = hdr_size;
 	q->reclaim_thresh = RING;	/* reclaim on every burst */
 	q->notify.fd = -1;
 }
@@ -305,6 +309,80 @@ tx_some(struct virtio_vdpa_txq *q, uint16_t n)
 	for (i = sent; i < n; i++)
 		rte_pktmbuf_free(pkts[i]);
 	return sent;
+}
+
+/*
+ * With HASH_REPORT the device writes a 20-byte header: the frame starts
+ * after it, and its hash reaches the mbuf unless it reports none.
+ */
+static void
+test_rx_hash_report(void **state)
+{
+	struct virtio_net_hdr_v1_hash h;
+	struct virtio_vdpa_rxq q;
+	struct rte_mbuf *pkts[RING];
+	uint32_t cap;
+	uint8_t *buf;
+	uint16_t head, i, n;
+
+	(void)state;
+	hdr_size = sizeof(h);
+	rxq_new(&q, true);
+	for (i = 0; i < 3; i++) {
+		head = dev_take(&q.ring, &buf, &cap);
+		memset(&h, 0, sizeof(h));
+		h.hdr.num_buffers = 1;
+		h.hash_value = 0x12345670u + i;
+		h.hash_report = i == 1 ? VIRTIO_NET_HASH_REPORT_NONE :
+			VIRTIO_NET_HASH_REPORT_UDPv4;
+		memcpy(buf, &h, sizeof(h));
+		memset(buf + sizeof(h), 0x5a, 60);
+		used_put(&q.ring, head, sizeof(h) + 60);
+	}
+	n = virtio_vdpa_recv_pkts(&q, pkts, RING);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(pkts[i]->pkt_len, 60);
+		assert_int_equal(*rte_pktmbuf_mtod(pkts[i], uint8_t *), 0x5a);
+		if (i == 1) {
+			assert_false(pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH);
+		} else {
+			assert_true(pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH);
+			assert_int_equal(pkts[i]->hash.rss, 0x12345670u + i);
+		}
+		rte_pktmbuf_free(pkts[i]);
+	}
+	hdr_size = HDR;
+	rxq_done(&q);
+}
+
+/* The hash fields of a Tx header go out zeroed, whatever headroom held. */
+static void
+test_tx_hash_header(void **state)
+{
+	struct virtio_vdpa_txq q;
+	struct rte_mbuf *m;
+	const uint8_t *h;
+	uint16_t head, i;
+
+	(void)state;
+	hdr_size = sizeof(struct virtio_net_hdr_v1_hash);
+	txq_new(&q, false);
+	m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	memset(m->buf_addr, 0xee, m->data_off);
+	rte_pktmbuf_append(m, 60);
+	assert_int_equal(virtio_vdpa_xmit_pkts(&q, &m, 1), 1);
+	head = q.ring.avail->ring[0];
+	assert_int_equal(q.ring.desc[head].len, 60 + hdr_size);
+	h = (const uint8_t *)(uintptr_t)q.ring.desc[head].addr;
+	for (i = 0; i < hdr_size; i++)
+		assert_int_equal(h[i], 0);
+	hdr_size = HDR;
+	virtio_vdpa_txq_drain(&q);
+	free(fx.shm);
+	free(fx.priv);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
 }
 
 static void
@@ -592,6 +670,8 @@ main(void)
 		cmocka_unit_test(test_rx_bad_ids_and_lengths),
 		cmocka_unit_test(test_rx_bad_num_buffers),
 		cmocka_unit_test(test_rx_index_jump),
+		cmocka_unit_test(test_rx_hash_report),
+		cmocka_unit_test(test_tx_hash_header),
 		cmocka_unit_test(test_tx_hostile_completions),
 		cmocka_unit_test(test_tx_inorder_batch),
 		cmocka_unit_test(test_tx_full_ring),

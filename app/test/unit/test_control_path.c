@@ -2321,6 +2321,42 @@ test_ctrl_rss(void **state)
 }
 
 /* Without RSS offered, nothing changes: VQ_PAIRS_SET, and -ENOTSUP. */
+/*
+ * HASH_REPORT comes with RSS, and is handed to the device only at a start
+ * that asks for it: it changes the header both ways.
+ */
+static void
+test_hash_report_per_start(void **state)
+{
+	(void)state;
+	ctrl_device(2);
+	F.features |= VV_BIT(VIRTIO_NET_F_RSS) |
+		VV_BIT(VIRTIO_NET_F_HASH_REPORT);
+	F.cfg.rss_max_key_size = 40;
+	F.cfg.rss_max_indirection_table_length = 128;
+	F.cfg.supported_hash_types = VIRTIO_NET_RSS_HASH_TYPE_IPv4;
+	assert_int_equal(ctrl_open_start(2), 0);
+	assert_true(dev.features & VV_BIT(VIRTIO_NET_F_HASH_REPORT));
+	assert_false(F.acked & VV_BIT(VIRTIO_NET_F_HASH_REPORT));
+	assert_int_equal(vv_net_hdr_size(vv_dev_features_in_use(&dev)), 12);
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	dev.hash_report = true;
+	assert_int_equal(vv_dev_start(&dev, dev.vrings, 4), 0);
+	assert_true(F.acked & VV_BIT(VIRTIO_NET_F_HASH_REPORT));
+	assert_int_equal(vv_net_hdr_size(vv_dev_features_in_use(&dev)), 20);
+	ctrl_done();
+
+	/* Without RSS (one queue pair) it is not taken at all. */
+	fake_reset();
+	log_reset();
+	ctrl_device(1);
+	F.features |= VV_BIT(VIRTIO_NET_F_RSS) |
+		VV_BIT(VIRTIO_NET_F_HASH_REPORT);
+	assert_int_equal(ctrl_open_start(1), 0);
+	assert_false(dev.features & VV_BIT(VIRTIO_NET_F_HASH_REPORT));
+	ctrl_done();
+}
+
 static void
 test_ctrl_rss_not_offered(void **state)
 {
@@ -2376,6 +2412,7 @@ main(void)
 		T(test_ctrl_tables_vlan_announce),
 		T(test_ctrl_rss),
 		T(test_ctrl_rss_not_offered),
+		T(test_hash_report_per_start),
 		T(test_config_interrupt),
 		T(test_doorbells),
 		T(test_ctrl_without_memory),

@@ -255,7 +255,7 @@ test_unsupported_bits_never_acked(void **state)
 		VIRTIO_F_NOTIFY_ON_EMPTY, VIRTIO_RING_F_INDIRECT_DESC,
 		VIRTIO_F_RING_PACKED,
 		VIRTIO_F_ORDER_PLATFORM, VIRTIO_F_SR_IOV, 38 /* NOTIF_DATA */,
-		VIRTIO_NET_F_RSS,
+		VIRTIO_NET_F_RSS, VIRTIO_NET_F_HASH_REPORT,
 	};
 	uint64_t driver = 0;
 	unsigned int i;
@@ -304,6 +304,8 @@ test_net_hdr_size(void **state)
 	/* Legacy layout, for completeness. */
 	assert_int_equal(vv_net_hdr_size(VV_BIT(VIRTIO_NET_F_MRG_RXBUF)), 12);
 	assert_int_equal(vv_net_hdr_size(0), 10);
+	assert_int_equal(vv_net_hdr_size(VV_BIT(VIRTIO_F_VERSION_1) |
+					 VV_BIT(VIRTIO_NET_F_HASH_REPORT)), 20);
 	assert_int_equal(vv_net_hdr_size(VV_BIT(VIRTIO_NET_F_MAC)), 10);
 }
 

@@ -80,6 +80,8 @@ rx_offload_capa(const struct virtio_vdpa_private *p)
 		capa |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	if (p->dev.features & VV_BIT(VIRTIO_NET_F_CTRL_VLAN))
 		capa |= RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
+	if (p->dev.features & VV_BIT(VIRTIO_NET_F_HASH_REPORT))
+		capa |= RTE_ETH_RX_OFFLOAD_RSS_HASH;
 	return capa;
 }
 
@@ -287,7 +289,6 @@ eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 		return ret;
 	}
 	q->mp = mp;
-	q->hdr_size = p->hdr_size;
 	q->mergeable = (p->dev.features & VV_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	q->port_id = eth->data->port_id;
 	q->queue_id = qid;
@@ -329,7 +330,6 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	}
 	q->hdrs = (void *)((char *)q->mz->addr + ring_bytes);
 	memset(q->hdrs, 0, sizeof(q->hdrs[0]) * size);
-	q->hdr_size = p->hdr_size;
 	q->queue_id = qid;
 	q->reclaim_thresh = RTE_MIN(VV_TX_RECLAIM_THRESH, size / 2);
 	q->fast_free = ((eth->data->dev_conf.txmode.offloads |
@@ -437,9 +437,20 @@ eth_dev_start(struct rte_eth_dev *eth)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
 	struct vv_vring_addr vrings[VV_MAX_VRINGS];
-	uint16_t i, nq = eth->data->nb_rx_queues;
+	uint64_t offloads = eth->data->dev_conf.rxmode.offloads;
+	uint16_t i, nq = eth->data->nb_rx_queues, hdr_size;
+	uint64_t features;
+	bool hash;
 	int ret;
 
+	/* Both change the features, and the second the header, per start. */
+	ctl_lock(p);
+	p->dev.vlan_filter = (offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) != 0;
+	p->dev.hash_report = (offloads & RTE_ETH_RX_OFFLOAD_RSS_HASH) != 0;
+	features = vv_dev_features_in_use(&p->dev);
+	ctl_unlock(p);
+	hdr_size = (uint16_t)vv_net_hdr_size(features);
+	hash = (features & VV_BIT(VIRTIO_NET_F_HASH_REPORT)) != 0;
 	for (i = 0; i < nq; i++) {
 		struct virtio_vdpa_rxq *rxq = eth->data->rx_queues[i];
 		struct virtio_vdpa_txq *txq = eth->data->tx_queues[i];
@@ -452,6 +463,10 @@ eth_dev_start(struct rte_eth_dev *eth)
 		/* A restart begins from fresh rings, as the device does. */
 		virtio_vdpa_rxq_drain(rxq);
 		virtio_vdpa_txq_drain(txq);
+		rxq->hdr_size = hdr_size;
+		rxq->hash_report = hash;
+		virtio_vdpa_rxq_prepare(rxq);
+		txq->hdr_size = hdr_size;
 		vv_split_ring_init(&rxq->ring, rxq->mz->addr, rxq->priv,
 				   rxq->ring.size, ring_flags(p, false));
 		vv_split_ring_init(&txq->ring, txq->mz->addr, txq->priv,
@@ -1220,7 +1235,6 @@ eth_probe(struct rte_vdev_device *vdev)
 			     name, p->args.path, strerror(-ret));
 		goto fail_port;
 	}
-	p->hdr_size = (uint16_t)vv_net_hdr_size(p->dev.features);
 	p->max_mtu = p->dev.info.has_mtu ? p->dev.info.mtu : VV_DEFAULT_MTU_MAX;
 	if (!(p->dev.features & VV_BIT(VIRTIO_NET_F_MRG_RXBUF)))
 		p->max_mtu = RTE_MIN(p->max_mtu, (uint16_t)(RTE_MBUF_DEFAULT_DATAROOM -

@@ -33,7 +33,6 @@ struct virtio_vdpa_private {
 	/* Serialises control calls against the peer watch (alarm thread). */
 	pthread_mutex_t ctl_lock;
 	uint16_t max_mtu;
-	uint16_t hdr_size;
 	/*
 	 * Under ctl_lock: announcing is allowed only while this is set
 	 * (start to stop), so no announce alarm is armed after stop cancels

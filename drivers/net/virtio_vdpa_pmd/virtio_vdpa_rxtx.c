@@ -167,6 +167,20 @@ rxq_drop_one(struct virtio_vdpa_rxq *q)
 	}
 }
 
+/* The hash the device steered the frame by, from its header. */
+static inline void
+rxq_hash(struct rte_mbuf *m, uint16_t hdr_size)
+{
+	const struct virtio_net_hdr_v1_hash *h =
+		(const void *)((char *)m->buf_addr + RTE_PKTMBUF_HEADROOM -
+			       hdr_size);
+
+	if (h->hash_report != VIRTIO_NET_HASH_REPORT_NONE) {
+		m->hash.rss = rte_le_to_cpu_32(h->hash_value);
+		m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+	}
+}
+
 /*
  * A frame in `nbufs` buffers (mergeable Rx), the first one already checked
  * by the caller. Returns the chain, or NULL when the frame is dropped or
@@ -199,6 +213,8 @@ rxq_take_merged(struct virtio_vdpa_rxq *q, uint16_t nbufs, uint16_t *pending,
 	head->pkt_len = len - hdr_size;
 	head->ol_flags = 0;
 	head->packet_type = 0;
+	if (q->hash_report)
+		rxq_hash(head, hdr_size);
 	prev = head;
 	for (i = 1; i < nbufs; i++) {
 		m = rxq_take(q, &len);
@@ -274,6 +290,8 @@ virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		m->pkt_len = len - hdr_size;
 		m->ol_flags = 0;
 		m->packet_type = 0;
+		if (q->hash_report)
+			rxq_hash(m, hdr_size);
 		bytes += len - hdr_size;
 		pkts[nb_rx++] = m;
 	}
@@ -401,9 +419,9 @@ tx_header_in_headroom(const struct rte_mbuf *m, uint16_t hdr_size)
 }
 
 static inline void
-tx_clear_header(struct virtio_net_hdr_mrg_rxbuf *hdr)
+tx_clear_header(void *hdr, uint16_t hdr_size)
 {
-	static const uint8_t zero[sizeof(*hdr)];
+	static const uint8_t zero[sizeof(struct virtio_net_hdr_mrg_rxbuf)];
 	uint64_t head;
 	uint32_t tail;
 
@@ -415,7 +433,11 @@ tx_clear_header(struct virtio_net_hdr_mrg_rxbuf *hdr)
 	memcpy(&head, hdr, sizeof(head));
 	memcpy(&tail, (uint8_t *)hdr + sizeof(head), sizeof(tail));
 	if ((head | tail) != 0)
-		memcpy(hdr, zero, sizeof(*hdr));
+		memcpy(hdr, zero, sizeof(zero));
+	/* The hash fields (HASH_REPORT) are the device's to write on Rx. */
+	if (unlikely(hdr_size > sizeof(zero)))
+		memset((uint8_t *)hdr + sizeof(zero), 0,
+		       hdr_size - sizeof(zero));
 }
 
 static inline uint16_t
@@ -440,9 +462,8 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		 * m->next is not read (the mbuf's second cache line).
 		 */
 		if (likely(ndesc == 1)) {
-			struct virtio_net_hdr_mrg_rxbuf *hdr =
-				rte_pktmbuf_mtod_offset(m, void *,
-							-(int)hdr_size);
+			void *hdr = rte_pktmbuf_mtod_offset(m, void *,
+							    -(int)hdr_size);
 
 			if (unlikely(r->num_free == 0)) {
 				txq_reclaim(q);
@@ -451,7 +472,7 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			}
 			id = vv_split_take_one(r, UINT32_MAX);
 			d = &r->desc[id];
-			tx_clear_header(hdr);
+			tx_clear_header(hdr, hdr_size);
 			d->addr = (uint64_t)(uintptr_t)hdr;
 			desc_set_len_flags(d, m->data_len + hdr_size, 0);
 			q->sw_ring[id] = m;
@@ -470,10 +491,10 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		id = (uint16_t)head;
 		d = &r->desc[id];
 		if (in_headroom) {
-			struct virtio_net_hdr_mrg_rxbuf *hdr =
-				rte_pktmbuf_mtod_offset(m, void *, -(int)hdr_size);
+			void *hdr = rte_pktmbuf_mtod_offset(m, void *,
+							    -(int)hdr_size);
 
-			tx_clear_header(hdr);
+			tx_clear_header(hdr, hdr_size);
 			d->addr = (uint64_t)(uintptr_t)hdr;
 			d->len = m->data_len + hdr_size;
 			seg = m->next;

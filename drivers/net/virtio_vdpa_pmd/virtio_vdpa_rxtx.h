@@ -38,6 +38,7 @@ struct virtio_vdpa_rxq {
 	uint32_t post_len;	/* bytes the device may write per buffer */
 	uint16_t hdr_size;
 	bool mergeable;
+	bool hash_report;	/* the header carries the device's RSS hash */
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint16_t refill_thresh;
@@ -50,8 +51,11 @@ struct virtio_vdpa_rxq {
 struct virtio_vdpa_txq {
 	struct vv_split_ring ring;
 	struct rte_mbuf **sw_ring;	/* mbuf chain at each head */
-	/* Zeroed headers for mbufs whose headroom we may not write. */
-	struct virtio_net_hdr_mrg_rxbuf *hdrs;
+	/*
+	 * Zeroed headers for mbufs whose headroom we may not write; the
+	 * device reads hdr_size bytes of each.
+	 */
+	struct virtio_net_hdr_v1_hash *hdrs;
 	uint16_t hdr_size;
 	uint16_t queue_id;
 	uint16_t reclaim_thresh;
