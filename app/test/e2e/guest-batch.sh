@@ -1,6 +1,8 @@
 #!/bin/sh
 # Guest script of run-e2e.sh: runs several e2e tests in one VM boot.
-# Args: DRIVER:TEST pairs (TEST names app/test/e2e/test_TEST.sh).
+# Args: DRIVER:TEST pairs (TEST names app/test/e2e/test_TEST.sh); DRIVER
+# ours+asan is ours from the ASan/UBSan build in $VV_ASAN_BUILD_DIR, whose
+# results count as ours.
 # Appends to $VV_WORK/results.txt the PASS/FAIL lines of each test and one
 # "DONE TEST.DRIVER RC SECONDS" line per test, for the host to count.
 set -u
@@ -13,14 +15,22 @@ status=0
 for pair in "$@"; do
 	drv=${pair%%:*}
 	t=${pair#*:}
+	build=$VV_BUILD_DIR
+	plugin=$VV_PLUGIN
+	if [ "$drv" = ours+asan ]; then
+		drv=ours
+		build=$VV_ASAN_BUILD_DIR
+		plugin=$build/drivers/librte_net_virtio_vdpa.so
+	fi
 	id="$t.$drv"
 	out="$VV_TMP/$id.out"
-	echo "==== $id"
+	echo "==== $id$([ "$build" = "$VV_BUILD_DIR" ] || echo " (ASan/UBSan build)")"
 	t0=$(vv_now)
 	# Each test is its own process, so a test that dies leaves the next
 	# one a clean shell; vv_cleanup removes what it left in the guest.
 	{
-		VV_DRIVER=$drv VV_OUT="$VV_WORK/logs/$id" sh "$HERE/test_$t.sh" 2>&1
+		VV_DRIVER=$drv VV_OUT="$VV_WORK/logs/$id" VV_BUILD_DIR=$build \
+			VV_PLUGIN=$plugin sh "$HERE/test_$t.sh" 2>&1
 		echo $? > "$VV_TMP/$id.rc"
 	} | tee "$out"
 	rc=$(cat "$VV_TMP/$id.rc" 2>/dev/null || echo 255)

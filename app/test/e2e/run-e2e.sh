@@ -4,7 +4,8 @@
 # prints "N passed, N failed" last.
 #
 # Usage: run-e2e.sh [--driver ours|ref|both] [--device vduse|vp_vdpa|both]
-#                   [--build-dir DIR] [--timeout S] [--work-dir DIR] [TEST...]
+#                   [--build-dir DIR] [--asan-build-dir DIR --asan TEST,...]
+#                   [--timeout S] [--work-dir DIR] [TEST...]
 #   --driver     ours: our plugin (VV_PLUGIN, default
 #                DIR/drivers/librte_net_virtio_vdpa.so); ref: DPDK 22.11's
 #                net_virtio_user; both (default)
@@ -12,6 +13,11 @@
 #                vp_vdpa: QEMU's virtio-net PCI model through vp_vdpa; both
 #                (default)
 #   --build-dir  meson build dir (default ./build)
+#   --asan-build-dir, --asan
+#                an ASan/UBSan build dir, and the tests whose 'ours' run
+#                uses it (its plugin and its vv_check, with VV_ASAN_OPTIONS
+#                and VV_UBSAN_OPTIONS) instead of --build-dir's: each test
+#                still runs once per driver, in the same boot
 #   --timeout    seconds for the whole VM run (default: 240 per driver)
 #   --work-dir   keep logs there (default: a temporary dir, kept on failure)
 #   TEST         names of app/test/e2e/test_NAME.sh (default: all)
@@ -41,6 +47,8 @@ usage() {
 driver=both
 device=both
 build_dir=./build
+asan_dir=
+asan_tests=
 timeout_s=
 work=
 while [ $# -gt 0 ]; do
@@ -48,6 +56,8 @@ while [ $# -gt 0 ]; do
 	--driver) [ $# -ge 2 ] || usage; driver=$2; shift 2 ;;
 	--device) [ $# -ge 2 ] || usage; device=$2; shift 2 ;;
 	--build-dir) [ $# -ge 2 ] || usage; build_dir=$2; shift 2 ;;
+	--asan-build-dir) [ $# -ge 2 ] || usage; asan_dir=$2; shift 2 ;;
+	--asan) [ $# -ge 2 ] || usage; asan_tests=$(echo "$2" | tr ',' ' '); shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
 	--work-dir) [ $# -ge 2 ] || usage; work=$2; shift 2 ;;
 	-h|--help) usage ;;
@@ -83,6 +93,21 @@ done
 
 case $build_dir in /*) ;; *) build_dir=$(pwd)/${build_dir#./} ;; esac
 export VV_PLUGIN="${VV_PLUGIN:-$build_dir/drivers/librte_net_virtio_vdpa.so}"
+if [ -n "$asan_tests" ]; then
+	[ -n "$asan_dir" ] || die "--asan needs --asan-build-dir"
+	asan_dir=$(cd "$asan_dir" 2>/dev/null && pwd) || die "no ASan build dir"
+	[ -f "$asan_dir/drivers/librte_net_virtio_vdpa.so" ] ||
+		die "no plugin in $asan_dir/drivers; build it first"
+	for t in $asan_tests; do
+		[ -f "$HERE/test_$t.sh" ] || die "--asan: no test '$t'"
+	done
+	# The guest runs the ASan build's plugin and vv_check for these.
+	export VV_ASAN_BUILD_DIR="$asan_dir"
+fi
+# The pair a test's run is in the guest: ours+asan for an ASan build's run.
+pair_of() { # DRIVER TEST
+	case "$1 $asan_tests " in "ours "*" $2 "*) echo "ours+asan:$2" ;; *) echo "$1:$2" ;; esac
+}
 
 keep=1
 if [ -z "$work" ]; then
@@ -143,7 +168,7 @@ for k in $kinds; do
 			net=$(declared "$t" vp_vdpa-netdev)
 		fi
 		for d in $drivers; do
-			echo "$k ${props:--}@${net:-hub} $d:$t" >> "$groups"
+			echo "$k ${props:--}@${net:-hub} $(pair_of "$d" "$t")" >> "$groups"
 		done
 	done
 done
@@ -178,7 +203,7 @@ for key in $(awk '{ print $1 "|" $2 }' "$groups" | awk '!seen[$0]++'); do
 	[ -f "$results" ] || : > "$results"
 	grep -E '^(PASS|FAIL) ' "$results" | sed "s#^\(PASS\|FAIL\) #\1 $k/#" >> "$summary" || true
 	for p in $pairs; do
-		id="${p#*:}.${p%%:*}"
+		id="${p#*:}.${p%%[:+]*}"
 		grep -q "^DONE $id " "$results" ||
 			echo "FAIL $k/$id: did not run to the end (VM run exited $vm_rc; console: $vmw/console.log)" |
 			tee -a "$summary"

@@ -142,6 +142,7 @@ add_share() { # path mode
 add_share /usr ro
 add_share "$SRC" ro
 add_share "$build_dir" ro
+add_share "${VV_ASAN_BUILD_DIR:-}" ro
 add_share "$CACHE" ro
 add_share "$(dirname "$script")" ro
 
