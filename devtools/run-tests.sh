@@ -3,7 +3,7 @@
 # whole test suite: unit tests (normal and ASan/UBSan builds), the vhost-user
 # tests on this host against DPDK's vhost library, and the real-kernel
 # end-to-end tests in the VM (VDUSE and vp_vdpa), for our driver (its
-# ASan/UBSan build where the case moves traffic) and for DPDK's
+# ASan/UBSan build in the cases of E2E_ASAN below) and for DPDK's
 # net_virtio_user as the reference. Ends with "N passed, N failed".
 #
 #   devtools/run-tests.sh [--no-e2e] [--no-vu] [--no-asan]
@@ -133,10 +133,10 @@ if [ $vu = 1 ] && [ $asan = 1 ]; then
 	count_summary "$log"
 fi
 
-# Every e2e case runs once per driver; our driver's run of each case that
-# moves traffic or drives the control path uses the ASan/UBSan build, in
-# the same VM boots (the plain build's own runs are the rest, and every
-# vhost-user test above).
+# Every e2e case runs once per driver, in the same VM boots; our driver's
+# run of each case below uses the ASan/UBSan build. The plain build's own
+# e2e runs are txrx_counts, bad_args and devargs_paths, beside every
+# vhost-user test above.
 E2E_ASAN="integrity,cycles,stop,hotplug,vanish,ctrl_filters,link_events,doorbells,multi_queue,rss,announce,vlan_filter,unplug,hash_report"
 if [ $e2e = 1 ]; then
 	note "end-to-end tests on real vhost-vdpa devices (qemu VM: VDUSE, and vp_vdpa over QEMU virtio-net)"

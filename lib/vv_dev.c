@@ -510,10 +510,11 @@ fail:
 	d->ctrl_live = false;
 	if (vv_dev_peer_away(d)) {
 		/* Nothing holds our memory, so there is nothing to reset. */
-		VV_ERR("%s: the vhost-user peer went away during the start, so the port did not start; start it again once the peer is back (a link-state event tells)",
-		       d->path);
+		VV_ERR("%s: the vhost-user peer %s during the start, so the port did not start; start it again once the peer is back (a link-state event tells)",
+		       d->path, ret == -ETIMEDOUT ? "stopped answering" :
+		       "went away");
 		d->mapped = false;
-		return -ENOTCONN;
+		return ret == -ETIMEDOUT ? ret : -ENOTCONN;
 	}
 	/* vhost-vdpa refuses a status that drops bits: add FAILED to them. */
 	if (d->ops->get_status(d, &status) == 0)

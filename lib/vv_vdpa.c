@@ -199,7 +199,7 @@ vdpa_watch_setup(struct vv_dev *d)
 	snprintf(v->sys_node, sizeof(v->sys_node), "%s/dev/char/%u:%u",
 		 vv_sysfs_root, major(d->node_rdev), minor(d->node_rdev));
 	if (vv_sys->stat(v->sys_node, &st) < 0) {
-		VV_INFO("%s: %s is not there (%s); the removal of the device is noticed only when the port stops",
+		VV_INFO("%s: %s is not there (%s), so an unplugged device goes unnoticed: its port keeps link up until it is stopped and closed",
 			d->path, v->sys_node, strerror(errno));
 		v->sys_node[0] = '\0';
 	}

@@ -13,10 +13,10 @@
 [ -z "${VV_ASAN_OPTIONS:-}" ] || export ASAN_OPTIONS="$VV_ASAN_OPTIONS"
 [ -z "${VV_UBSAN_OPTIONS:-}" ] || export UBSAN_OPTIONS="$VV_UBSAN_OPTIONS"
 
-# True once vv_check says "traffic: running"; false if it failed first
-# or said nothing within a minute.
+# True once vv_check says "traffic: running"; false if it failed or
+# exited first, or said nothing within a minute.
 vv_check_running() {
-	vv_wait 60 "grep -qE '^(traffic: running|FAIL)' '$_vc_log'" &&
+	vv_wait 60 "grep -qE '^(traffic: running|FAIL|vv_check: exited)' '$_vc_log'" &&
 		grep -q '^traffic: running' "$_vc_log"
 }
 
@@ -43,12 +43,19 @@ _vv_check_run() {
 	# Our control path logs every ioctl at debug: a failure's log says why.
 	[ "$VV_DRIVER" != ours ] ||
 		_vc_eal="$_vc_eal --log-level=pmd.net.virtio_vdpa.init:debug"
-	# A test may act on the device while vv_check runs (VV_CHECK_DURING).
-	[ -z "${VV_CHECK_DURING:-}" ] || (eval "$VV_CHECK_DURING") &
+	# A test may act on the device while vv_check runs (VV_CHECK_DURING);
+	# what it did is over before the test looks at the outcome.
+	_vc_during=
+	if [ -n "${VV_CHECK_DURING:-}" ]; then
+		(eval "$VV_CHECK_DURING") &
+		_vc_during=$!
+	fi
 	# shellcheck disable=SC2086
 	timeout -k 5 400 "$_vc_check" -l 0 --no-pci --file-prefix vvdrvchk $_vc_eal \
 		-- --dev "$(vv_vdev "" "${VV_CHECK_DEVARGS:-}")" "$@" \
 		> "$_vc_log" 2>&1 && _vc_rc=0 || _vc_rc=$?
+	echo "vv_check: exited $_vc_rc" >> "$_vc_log"
+	[ -z "$_vc_during" ] || wait "$_vc_during" || true
 	grep -E '^(probe-to-link-up|port|stop|received|port stats|hotplug|vanish|unplug|exchange): ' "$_vc_log" |
 		tail -n 4 | sed 's/^/  /'
 	device_stop || true

@@ -106,7 +106,10 @@ if [ -n "$asan_tests" ]; then
 fi
 # The pair a test's run is in the guest: ours+asan for an ASan build's run.
 pair_of() { # DRIVER TEST
-	case "$1 $asan_tests " in "ours "*" $2 "*) echo "ours+asan:$2" ;; *) echo "$1:$2" ;; esac
+	if [ "$1" = ours ]; then
+		case " $asan_tests " in *" $2 "*) echo "ours+asan:$2"; return ;; esac
+	fi
+	echo "$1:$2"
 }
 
 keep=1

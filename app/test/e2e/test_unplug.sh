@@ -12,7 +12,8 @@ set -eu
 
 marker="$VV_OUT/unplugged.$VV_DRIVER"
 rm -f "$marker"
-VV_CHECK_DURING='vv_check_running && sleep 1 && vm_monitor "device_del dut" && touch "$marker"'
+# The marker first: whatever the monitor answers, the dut may be gone.
+VV_CHECK_DURING='vv_check_running && sleep 1 && touch "$marker" && vm_monitor "device_del dut"'
 rc=0
 # To the port's own address: with promiscuous off the device drops the rest.
 vv_check_case unplug txonly "--eth-peer=0,52:54:00:00:01:01" --mode unplug --timeout 4 || rc=1

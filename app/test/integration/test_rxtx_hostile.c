@@ -311,6 +311,15 @@ tx_some(struct virtio_vdpa_txq *q, uint16_t n)
 	return sent;
 }
 
+/* Even after a failed assertion, the next test has 12-byte headers. */
+static int
+hdr_size_reset(void **state)
+{
+	(void)state;
+	hdr_size = HDR;
+	return 0;
+}
+
 /*
  * With HASH_REPORT the device writes a 20-byte header: the frame starts
  * after it, and its hash reaches the mbuf unless it reports none.
@@ -343,6 +352,7 @@ test_rx_hash_report(void **state)
 	assert_int_equal(n, 3);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(pkts[i]->pkt_len, 60);
+		assert_int_equal(pkts[i]->data_len, 60);
 		assert_int_equal(*rte_pktmbuf_mtod(pkts[i], uint8_t *), 0x5a);
 		if (i == 1) {
 			assert_false(pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH);
@@ -352,7 +362,26 @@ test_rx_hash_report(void **state)
 		}
 		rte_pktmbuf_free(pkts[i]);
 	}
-	hdr_size = HDR;
+
+	/* A frame over two buffers: the hash is in the first one's header. */
+	head = dev_take(&q.ring, &buf, &cap);
+	memset(&h, 0, sizeof(h));
+	h.hdr.num_buffers = 2;
+	h.hash_value = 0xabcdef01u;
+	h.hash_report = VIRTIO_NET_HASH_REPORT_TCPv4;
+	memcpy(buf, &h, sizeof(h));
+	memset(buf + sizeof(h), 0x5a, cap - sizeof(h));
+	used_put(&q.ring, head, cap);
+	head = dev_take(&q.ring, &buf, &cap);
+	memset(buf, 0x5a, 100);
+	used_put(&q.ring, head, 100);
+	n = virtio_vdpa_recv_pkts(&q, pkts, RING);
+	assert_int_equal(n, 1);
+	assert_int_equal(pkts[0]->nb_segs, 2);
+	assert_true(pkts[0]->ol_flags & RTE_MBUF_F_RX_RSS_HASH);
+	assert_int_equal(pkts[0]->hash.rss, 0xabcdef01u);
+	assert_int_equal(pkts[0]->pkt_len, cap - sizeof(h) + 100);
+	rte_pktmbuf_free(pkts[0]);
 	rxq_done(&q);
 }
 
@@ -363,7 +392,7 @@ test_tx_hash_header(void **state)
 	struct virtio_vdpa_txq q;
 	struct rte_mbuf *m;
 	const uint8_t *h;
-	uint16_t head, i;
+	uint16_t head, i, len;
 
 	(void)state;
 	hdr_size = sizeof(struct virtio_net_hdr_v1_hash);
@@ -378,7 +407,27 @@ test_tx_hash_header(void **state)
 	h = (const uint8_t *)(uintptr_t)q.ring.desc[head].addr;
 	for (i = 0; i < hdr_size; i++)
 		assert_int_equal(h[i], 0);
-	hdr_size = HDR;
+
+	/*
+	 * Without room for the header in headroom, each frame gets a slot of
+	 * the queue's own headers: hdr_size bytes, apart from its neighbours.
+	 */
+	for (i = 0; i < 2; i++) {
+		m = rte_pktmbuf_alloc(pool);
+		assert_non_null(m);
+		m->data_off = 8;
+		rte_pktmbuf_append(m, 60);
+		assert_int_equal(virtio_vdpa_xmit_pkts(&q, &m, 1), 1);
+		head = q.ring.avail->ring[1 + i];
+		assert_int_equal(q.ring.desc[head].len, hdr_size);
+		assert_int_equal(q.ring.desc[head].addr,
+				 (uintptr_t)&q.hdrs[head]);
+		assert_true(q.ring.desc[head].flags & VRING_DESC_F_NEXT);
+		h = (const uint8_t *)&q.hdrs[head];
+		for (len = 0; len < hdr_size; len++)
+			assert_int_equal(h[len], 0);
+	}
+	assert_true((uintptr_t)&q.hdrs[1] - (uintptr_t)&q.hdrs[0] >= hdr_size);
 	virtio_vdpa_txq_drain(&q);
 	free(fx.shm);
 	free(fx.priv);
@@ -670,8 +719,8 @@ main(void)
 		cmocka_unit_test(test_rx_bad_ids_and_lengths),
 		cmocka_unit_test(test_rx_bad_num_buffers),
 		cmocka_unit_test(test_rx_index_jump),
-		cmocka_unit_test(test_rx_hash_report),
-		cmocka_unit_test(test_tx_hash_header),
+		cmocka_unit_test_teardown(test_rx_hash_report, hdr_size_reset),
+		cmocka_unit_test_teardown(test_tx_hash_header, hdr_size_reset),
 		cmocka_unit_test(test_tx_hostile_completions),
 		cmocka_unit_test(test_tx_inorder_batch),
 		cmocka_unit_test(test_tx_full_ring),

@@ -139,7 +139,11 @@ device_cmd() { # start | stop | tag VID (reflect with a VLAN tag) | flows N (sen
 	start) _tap_mode "$_TAP_ON" ;;
 	stop) _tap_mode sink ;;
 	"tag "*) _TAP_ON=$1; _tap_mode "$1" ;;
-	"flows "*) _tap_mode "$1" && _tap_mode sink ;;
+	"flows "*)
+		# The peer writes the flows' hashes when it sends: wait for
+		# that, or a slow peer might see only the sink after it.
+		rm -f "$_TAP_STATS.flows"
+		_tap_mode "$1" && vv_wait 10 "[ -e '$_TAP_STATS.flows' ]" && _tap_mode sink ;;
 	*) vv_err "the tap peer takes start, stop, tag VID and flows N, not '$1'"; return 1 ;;
 	esac
 }

@@ -607,9 +607,50 @@ eth_dev_stop(struct rte_eth_dev *eth)
 static int eth_link_update(struct rte_eth_dev *eth, int wait_to_complete);
 
 /*
+ * The app's event callbacks run from this one-shot alarm, never from the
+ * watch or the interrupt handler: an app that stops and closes the port in
+ * its callback (as told to on removal) then cancels those, which are not
+ * running, and nothing of the port is touched after the callbacks.
+ */
+static void
+events_notify(void *arg)
+{
+	struct rte_eth_dev *eth = arg;
+	struct virtio_vdpa_private *p = priv_of(eth);
+	uint32_t ev;
+
+	ctl_lock(p);
+	ev = p->events_pending;
+	p->events_pending = 0;
+	ctl_unlock(p);
+	if (ev & (1u << RTE_ETH_EVENT_INTR_LSC)) {
+		eth_link_update(eth, 0);
+		rte_eth_dev_callback_process(eth, RTE_ETH_EVENT_INTR_LSC, NULL);
+	}
+	/* The LSC callback may have closed and released the port. */
+	if ((ev & (1u << RTE_ETH_EVENT_INTR_RMV)) &&
+	    eth->state != RTE_ETH_DEV_UNUSED)
+		rte_eth_dev_callback_process(eth, RTE_ETH_EVENT_INTR_RMV, NULL);
+}
+
+static void
+events_raise(struct rte_eth_dev *eth, uint32_t ev)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+
+	ctl_lock(p);
+	p->events_pending |= ev;
+	ctl_unlock(p);
+	if (rte_eal_alarm_set(1, events_notify, eth) < 0)
+		PMD_LOG(ERR, "port %u: cannot raise a link event (%s)\n",
+			eth->data->port_id, rte_strerror(rte_errno));
+}
+
+/*
  * A vhost-user peer can leave and come back at any time, and a vhost-vdpa
  * device can be unplugged: look from the EAL alarm thread, never from the
- * datapath, and tell the app through a link-state event.
+ * datapath, and tell the app through a link-state event (and a removal
+ * event for an unplugged device).
  */
 static void
 device_watch(void *arg)
@@ -617,14 +658,15 @@ device_watch(void *arg)
 	struct rte_eth_dev *eth = arg;
 	struct virtio_vdpa_private *p = priv_of(eth);
 	enum vv_watch_event ev;
+	bool removed;
 
 	ctl_lock(p);
 	ev = vv_dev_watch(&p->dev);
+	removed = p->dev.removed;
 	ctl_unlock(p);
-	if (ev == VV_WATCH_LOST || ev == VV_WATCH_BACK) {
-		eth_link_update(eth, 0);
-		rte_eth_dev_callback_process(eth, RTE_ETH_EVENT_INTR_LSC, NULL);
-	}
+	if (ev == VV_WATCH_LOST || ev == VV_WATCH_BACK)
+		events_raise(eth, (1u << RTE_ETH_EVENT_INTR_LSC) |
+			     (removed ? 1u << RTE_ETH_EVENT_INTR_RMV : 0));
 	if (rte_eal_alarm_set(VV_WATCH_POLL_US, device_watch, eth) < 0)
 		PMD_LOG(ERR, "port %u: cannot re-arm the device watch (%s); a lost peer will not be reconnected, an unplugged device not noticed\n",
 			eth->data->port_id, rte_strerror(rte_errno));
@@ -750,8 +792,7 @@ config_irq(void *arg)
 		return;
 	PMD_LOG(INFO, "port %u: the device reports link %s\n",
 		eth->data->port_id, up ? "up" : "down");
-	eth_link_update(eth, 0);
-	rte_eth_dev_callback_process(eth, RTE_ETH_EVENT_INTR_LSC, NULL);
+	events_raise(eth, 1u << RTE_ETH_EVENT_INTR_LSC);
 }
 
 static int
@@ -821,6 +862,8 @@ eth_dev_close(struct rte_eth_dev *eth)
 	for (i = 0; i < eth->data->nb_tx_queues; i++)
 		eth_tx_queue_release(eth, i);
 	device_watch_stop(eth);
+	/* Returns at once when called from it (a callback closing the port). */
+	rte_eal_alarm_cancel(events_notify, eth);
 	if (p->mem_attached) {
 		virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
 		p->mem_attached = false;
@@ -1263,8 +1306,10 @@ eth_probe(struct rte_vdev_device *vdev)
 		RTE_ETH_SPEED_NUM_UNKNOWN;
 	eth->data->dev_link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
 	eth->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
-	if (vv_dev_peer_can_leave(&p->dev))
+	if (vv_dev_needs_watch(&p->dev))
 		eth->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
+	if (p->dev.ops->caps & VV_CAP_REMOVABLE)
+		eth->data->dev_flags |= RTE_ETH_DEV_INTR_RMV;
 	eth->dev_ops = &eth_dev_ops;
 	eth->rx_pkt_burst = virtio_vdpa_recv_pkts;
 	eth->tx_pkt_burst = virtio_vdpa_xmit_pkts;
@@ -1276,6 +1321,7 @@ eth_probe(struct rte_vdev_device *vdev)
 
 fail_watch:
 	device_watch_stop(eth);
+	rte_eal_alarm_cancel(events_notify, eth);
 fail_mem:
 	virtio_vdpa_mem_detach(&p->dev, p->mem_cb_name);
 fail_dev:

@@ -40,6 +40,11 @@ struct virtio_vdpa_private {
 	 */
 	bool announce_on;
 	unsigned int announce_waited_ms;
+	/*
+	 * Under ctl_lock: the ethdev events (RTE_ETH_EVENT_*) the next
+	 * events_notify alarm raises, as bits 1 << type.
+	 */
+	uint32_t events_pending;
 };
 
 static inline struct virtio_vdpa_private *
