@@ -539,6 +539,15 @@ vv_dev_stop(struct vv_dev *d)
 		return 0;
 	d->started = false;
 	d->ctrl_live = false;
+	d->suspended = false;
+	if (d->ops->suspend != NULL) {
+		ret = d->ops->suspend(d);
+		if (ret == 0)
+			d->suspended = true;
+		else if (ret != -ENOTSUP)
+			VV_WARN("%s: the %s device refused to suspend (%s); stopping it by reset alone",
+				d->path, d->ops->name, strerror(-ret));
+	}
 	ret = dev_reset(d);
 	if (ret < 0)
 		VV_ERR("%s: the %s device did not confirm the reset at stop",

@@ -122,6 +122,12 @@ struct vv_backend_ops {
 	/* The virtio status byte; set_status(0) is a reset and may be slow. */
 	int (*set_status)(struct vv_dev *d, uint8_t status);
 	int (*get_status)(struct vv_dev *d, uint8_t *status);
+	/*
+	 * Optional: stops the device's datapath where it stands; once it
+	 * returns 0 the device writes no more of our memory. -ENOTSUP where
+	 * the device cannot (vhost-vdpa without VHOST_BACKEND_F_SUSPEND).
+	 */
+	int (*suspend)(struct vv_dev *d);
 	/* Between DRIVER and FEATURES_OK; vv_dev reads FEATURES_OK back. */
 	int (*set_features)(struct vv_dev *d, uint64_t features);
 	/* The device config space; -ENOTSUP where there is none. */
@@ -187,6 +193,8 @@ struct vv_dev {
 	bool started;
 	bool mapped;		/* device IOTLB mirrors memmap */
 	bool removed;		/* unplugged: never started again */
+	/* The last stop suspended the device before its reset. */
+	bool suspended;
 	/* What the last start handed the device, for a returning peer. */
 	struct vv_vring_addr vrings[VV_MAX_VRINGS];
 	bool server;		/* vhost-user: we listen, the peer connects */
@@ -265,8 +273,10 @@ int vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 		 unsigned int nr_vrings);
 
 /*
- * Resets the device. When it returns the device no longer touches our
- * memory, so buffers may be freed.
+ * Suspends the device where it can (then d->suspended), and resets it.
+ * When the reset is confirmed the device no longer touches our memory,
+ * so buffers may be freed; a device that was not suspended may still
+ * finish its last burst (see the driver's quiesce).
  */
 int vv_dev_stop(struct vv_dev *d);
 

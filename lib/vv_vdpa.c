@@ -22,7 +22,8 @@
 #include "vv_sys.h"
 
 #define VDPA_BACKEND_WANTED (VV_BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) | \
-			     VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH))
+			     VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH) | \
+			     VV_BIT(VHOST_BACKEND_F_SUSPEND))
 
 /* One wrapper for every ioctl: logs the request and the kernel's answer. */
 static int
@@ -267,6 +268,17 @@ vdpa_get_status(struct vv_dev *d, uint8_t *status)
 }
 
 static int
+vdpa_suspend(struct vv_dev *d)
+{
+	int ret;
+
+	if (!(d->backend_features & VV_BIT(VHOST_BACKEND_F_SUSPEND)))
+		return -ENOTSUP;
+	ret = vdpa_ioctl(d, VHOST_VDPA_SUSPEND, NULL);
+	return ret == -EOPNOTSUPP ? -ENOTSUP : ret;
+}
+
+static int
 vdpa_set_features(struct vv_dev *d, uint64_t features)
 {
 	int ret = vdpa_ioctl(d, VHOST_SET_FEATURES, &features);
@@ -432,6 +444,7 @@ const struct vv_backend_ops vv_backend_vdpa = {
 	.close = vdpa_close,
 	.set_status = vdpa_set_status,
 	.get_status = vdpa_get_status,
+	.suspend = vdpa_suspend,
 	.set_features = vdpa_set_features,
 	.read_config = vdpa_read_config,
 	.mem_apply = vdpa_mem_apply,

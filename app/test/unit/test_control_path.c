@@ -98,6 +98,7 @@ struct fake {
 	int config_call;	/* VHOST_VDPA_SET_CONFIG_CALL's fd; -1 after reset */
 	bool doorbells;		/* the device has a notification page per vring */
 	bool unplugged;		/* SYS_NODE is gone; the fd still works */
+	int suspend_errno;	/* VHOST_VDPA_SUSPEND fails with it (0: works) */
 	unsigned int doorbell_maps, doorbell_unmaps;
 	uint64_t config_signals;	/* pending on config_call */
 	uint8_t ctrl_nack_class;	/* refuses this class + 1 (0: none) */
@@ -115,6 +116,7 @@ struct fake {
 	struct vv_region tlb[MAX_TLB];
 	unsigned int ntlb;
 	bool in_batch;
+	bool suspended;		/* since VHOST_VDPA_SUSPEND, until a reset */
 	const char *violation;	/* what a real device would trip over */
 
 	/* Record. */
@@ -695,6 +697,7 @@ fake_ioctl(int fd, unsigned long req, void *arg)
 		if (v8 != 0 && (F.status & ~v8) != 0)
 			return sys_fail(EINVAL);
 		if (v8 == 0) {
+			F.suspended = false;
 			F.stale_status = F.status;
 			F.stale_reads = F.reset_reads;
 			F.status = 0;
@@ -706,6 +709,14 @@ fake_ioctl(int fd, unsigned long req, void *arg)
 		if ((v8 & S_DOK) && !(F.status & S_DOK))
 			check_driver_ok();
 		F.status = v8 & ~F.status_drop;
+		return 0;
+	case VHOST_VDPA_SUSPEND:
+		/* drivers/vhost/vdpa.c: the ioctl exists whatever was acked. */
+		if (!(F.backend_offered & VV_BIT(VHOST_BACKEND_F_SUSPEND)))
+			return sys_fail(EOPNOTSUPP);
+		if (F.suspend_errno)
+			return sys_fail(F.suspend_errno);
+		F.suspended = true;
 		return 0;
 	case VHOST_VDPA_SET_CONFIG_CALL:
 		c->val = *(int *)arg;
@@ -849,7 +860,7 @@ req_name(unsigned long req)
 	N(VHOST_VDPA_SET_STATUS); N(VHOST_SET_VRING_NUM);
 	N(VHOST_SET_VRING_BASE); N(VHOST_SET_VRING_ADDR);
 	N(VHOST_SET_VRING_KICK); N(VHOST_SET_VRING_CALL);
-	N(VHOST_VDPA_SET_VRING_ENABLE);
+	N(VHOST_VDPA_SET_VRING_ENABLE); N(VHOST_VDPA_SUSPEND);
 #undef N
 	default: return "?";
 	}
@@ -917,7 +928,8 @@ test_happy_path_sequence(void **state)
 		/* Only what the driver uses, not all that is offered. */
 		{ C_IOCTL, VHOST_SET_BACKEND_FEATURES,
 		  VV_BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
-		  VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH) },
+		  VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH) |
+		  VV_BIT(VHOST_BACKEND_F_SUSPEND) },
 		{ C_IOCTL, VHOST_VDPA_GET_VQS_COUNT, ANY },
 		{ C_IOCTL, VHOST_VDPA_GET_VRING_NUM, ANY },
 		{ C_IOCTL, VHOST_VDPA_GET_CONFIG_SIZE, ANY },
@@ -977,7 +989,8 @@ test_happy_path_sequence(void **state)
 	assert_int_equal(dev.features, negotiated);
 	assert_int_equal(dev.backend_features,
 			 VV_BIT(VHOST_BACKEND_F_IOTLB_MSG_V2) |
-			 VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH));
+			 VV_BIT(VHOST_BACKEND_F_IOTLB_BATCH) |
+			 VV_BIT(VHOST_BACKEND_F_SUSPEND));
 
 	/* Before start memory is only recorded. */
 	assert_int_equal(vv_dev_mem_add(&dev, MEM2, MEM_LEN), 0);
@@ -1022,7 +1035,9 @@ test_happy_path_sequence(void **state)
 static void
 test_stop_and_close(void **state)
 {
+	/* Suspended first where the device can: then nothing moves. */
 	static const struct expect stop_seq[] = {
+		{ C_IOCTL, VHOST_VDPA_SUSPEND, ANY },
 		{ C_IOCTL, VHOST_VDPA_SET_STATUS, 0 },
 		{ C_IOCTL, VHOST_VDPA_GET_STATUS, 0 },
 	};
@@ -1032,13 +1047,14 @@ test_stop_and_close(void **state)
 	assert_int_equal(open_map_start(), 0);
 	n = F.ncalls;
 	assert_int_equal(vv_dev_stop(&dev), 0);
-	assert_calls(n, stop_seq, 2);
-	assert_int_equal(F.ncalls, n + 2);
+	assert_calls(n, stop_seq, 3);
+	assert_int_equal(F.ncalls, n + 3);
 	assert_false(dev.started);
+	assert_true(dev.suspended);
 	assert_int_equal(F.status, 0);
 	/* Stopping a stopped device does nothing. */
 	assert_int_equal(vv_dev_stop(&dev), 0);
-	assert_int_equal(F.ncalls, n + 2);
+	assert_int_equal(F.ncalls, n + 3);
 
 	assert_int_equal(F.opens, 1);
 	/* Two per vring, and the config interrupt's. */
@@ -1061,6 +1077,39 @@ test_stop_and_close(void **state)
 	vv_dev_close(&dev);
 	assert_no_fd_open();
 	assert_null(F.violation);
+}
+
+/*
+ * A device that cannot suspend (vp_vdpa, VDUSE) is stopped by the reset
+ * alone, silently; one whose SUSPEND fails is too, with a warning.
+ */
+static void
+test_stop_without_suspend(void **state)
+{
+	unsigned int n;
+
+	(void)state;
+	F.backend_offered &= ~VV_BIT(VHOST_BACKEND_F_SUSPEND);
+	assert_int_equal(open_map_start(), 0);
+	assert_false(dev.backend_features & VV_BIT(VHOST_BACKEND_F_SUSPEND));
+	n = F.ncalls;
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	assert_int_equal(F.calls[n].req, VHOST_VDPA_SET_STATUS);
+	assert_false(dev.suspended);
+	assert_int_equal(log_errors, 0);
+	vv_dev_close(&dev);
+	assert_no_fd_open();
+
+	fake_reset();
+	log_reset();
+	F.suspend_errno = EIO;
+	assert_int_equal(open_map_start(), 0);
+	assert_int_equal(vv_dev_stop(&dev), 0);
+	assert_false(dev.suspended);
+	assert_int_equal(F.status, 0);
+	assert_warned("stopping it by reset alone");
+	vv_dev_close(&dev);
+	assert_no_fd_open();
 }
 
 static void
@@ -2380,6 +2429,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_happy_path_sequence),
 		T(test_stop_and_close),
+		T(test_stop_without_suspend),
 		T(test_close_without_start),
 		T(test_restart),
 		T(test_mem_events_after_start),

@@ -594,7 +594,7 @@ eth_dev_stop(struct rte_eth_dev *eth)
 	if (ret < 0)
 		PMD_INIT_LOG(ERR, "port %u: %s did not confirm the reset (%s); assuming the device is gone and releasing its buffers\n",
 			     eth->data->port_id, p->dev.path, strerror(-ret));
-	else
+	else if (!p->dev.suspended)
 		rings_quiesce(eth);
 	queues_drain(eth);
 	for (i = 0; i < eth->data->nb_rx_queues; i++)
