@@ -231,93 +231,49 @@ now_us() { NOW=${EPOCHREALTIME/./}; }
 log() { printf '%s\n' "$*"; }
 err() { printf 'vu-bench: %s\n' "$*" >&2; }
 
-# Polls CONDITION (a shell string) every 50 ms for up to SECS seconds.
-wait_for() { # SECS CONDITION
-	local end
-	now_us
-	end=$((NOW + ${1%.*} * 1000000))
-	while ! eval "$2"; do
-		now_us
-		[ "$NOW" -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
-
 # ---- interactive testpmd sessions -------------------------------------------
-# testpmd -i runs under script(1) so its stdout is a pty and stays
-# line-buffered; commands go in through a fifo held open on fd 7 (peer) or
-# 8 (driver), so testpmd never sees EOF between commands.
+# The test library's (app/test/lib/test-lib.sh): testpmd -i under script(1),
+# commands through a fifo held open on fd 7 (the peer: session "dev",
+# device_cmd) or 8 (the driver: session "drv", driver_cmd). Its scratch
+# files stay in this run's WORK.
+VV_TMP=$WORK/lib VV_OUT=$WORK/lib VV_DEVICE=vhost_user VV_SRC=$SRC
+. "$SRC/app/test/lib/test-lib.sh"
 
-q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+sess_of() { [ "$1" = peer ] && echo dev || echo drv; }
 
-sess_start() { # S LOG CMD...
-	local s=$1 log=$2 fifo=$WORK/$1.in cmd=exec a
+sess_start() { # peer|drv LOG CMD...
+	local s=$1 log=$2
 	shift 2
-	rm -f "$fifo"
-	mkfifo "$fifo" || return 1
-	for a in "$@"; do cmd="$cmd $(q "$a")"; done
-	SHELL=/bin/sh script -q -f -e -c "$cmd" "$log" < "$fifo" > /dev/null 2>&1 7>&- 8>&- &
-	PIDS+=("$!")
 	if [ "$s" = peer ]; then
-		PEER_PID=$! PEER_LOG=$log
-		exec 7> "$fifo"
+		_tp_start dev 7 "$log" "$@"
+		PEER_PID=$dev_PID PEER_LOG=$dev_LOG
+		PIDS+=("$dev_PID")
 	else
-		DRV_PID=$! DRV_LOG=$log
-		exec 8> "$fifo"
+		_tp_start drv 8 "$log" "$@"
+		DRV_PID=$drv_PID DRV_LOG=$drv_LOG
+		PIDS+=("$drv_PID")
 	fi
 }
 
-sess_pid() { [ "$1" = peer ] && echo "$PEER_PID" || echo "$DRV_PID"; }
-sess_log() { [ "$1" = peer ] && echo "$PEER_LOG" || echo "$DRV_LOG"; }
-sess_alive() { kill -0 "$(sess_pid "$1")" 2>/dev/null; }
-# The log after line N, without the pty's CRs.
-sess_since() { tail -n +$(($2 + 1)) "$(sess_log "$1")" | tr -d '\r'; }
-
-# Sends CMD; with PATTERN (ERE), waits up to SECS for an answer matching
-# it. MARK is the log line count before the command.
-sess_cmd() { # S CMD [PATTERN [SECS]]
-	local s=$1
-	sess_alive "$s" || return 1
-	MARK=$(wc -l < "$(sess_log "$s")")
-	if [ "$s" = peer ]; then
-		printf '%s\n' "$2" >&7 || return 1
-	else
-		printf '%s\n' "$2" >&8 || return 1
-	fi
-	[ -n "${3:-}" ] || return 0
-	wait_for "${4:-20}" "sess_since $s $MARK | grep -qE $(q "$3") || ! sess_alive $s"
-	sess_since "$s" "$MARK" | grep -qE "$3"
-}
-
-sess_ready() { # S SECS
-	wait_for "$2" "grep -q 'testpmd> ' $(q "$(sess_log "$1")") || ! sess_alive $1"
-	grep -q 'testpmd> ' "$(sess_log "$1")" && sess_alive "$1"
-}
+sess_alive() { _tp_alive "$(sess_of "$1")"; }
+sess_ready() { _tp_wait_ready "$(sess_of "$1")" "$2" 2>/dev/null; }
 
 # "show port stats 0" -> ST_RX ST_RXPPS. testpmd computes the
 # pps itself from the counters and its own clock at the moment it read
 # them, over the interval since the previous show: no shell latency in it.
-sess_stats() { # S
-	sess_cmd "$1" "show port stats 0" '^ *#{20,} *$' 20 || return 1
-	local st
-	st=$(sess_since "$1" "$MARK")
+sess_stats() { # peer|drv
+	local s st
+	s=$(sess_of "$1")
+	_tp_cmd "$s" "show port stats 0" '^ *#{20,} *$' 20 2>/dev/null || return 1
+	st=$(_tp_since "$s" "$TP_MARK")
 	v() { echo "$st" | sed -n "s/.*$1: *\([0-9][0-9]*\).*/\1/p" | tail -n1; }
 	ST_RX=$(v RX-packets) ST_RXPPS=$(v Rx-pps)
 	[ -n "$ST_RX" ] && [ -n "$ST_RXPPS" ]
 }
 
 # quit, bounded; sets QUIT_RC (>= 128: killed by a signal).
-sess_quit() { # S SECS
-	local pid
-	pid=$(sess_pid "$1")
-	sess_cmd "$1" quit
-	if ! wait_for "$2" "! kill -0 $pid 2>/dev/null"; then
-		err "$1 testpmd did not quit within $2 s; killing it"
-		kill_tree "$pid" KILL
-	fi
-	wait "$pid" 2>/dev/null
-	QUIT_RC=$?
-	if [ "$1" = peer ]; then exec 7>&-; else exec 8>&-; fi
+sess_quit() { # peer|drv SECS
+	_tp_quit "$(sess_of "$1")" QUIT "$2" 2>/dev/null
 }
 
 # Why a process died or did nothing, from its log: the first complaint
@@ -467,11 +423,11 @@ run_rate() { # CASE PATH SIZE SLOT
 	fi
 	local ok=1
 	case $c in
-	tx) sess_cmd peer start 'Press enter|forwarding|testpmd> ' 10 && sess_cmd drv start 'forwarding' 10 || ok=0 ;;
-	rx) sess_cmd drv start 'forwarding' 10 && sess_cmd peer start 'forwarding' 10 || ok=0 ;;
+	tx) device_cmd start 'Press enter|forwarding|testpmd> ' 10 && driver_cmd start 'forwarding' 10 || ok=0 ;;
+	rx) driver_cmd start 'forwarding' 10 && device_cmd start 'forwarding' 10 || ok=0 ;;
 	# A burst per in-flight slot seeds the loop; io forwarding then keeps
 	# that many packets circling.
-	loop) sess_cmd peer start 'forwarding' 10 && sess_cmd drv "start tx_first $loop_inflight" 'forwarding' 10 || ok=0 ;;
+	loop) device_cmd start 'forwarding' 10 && driver_cmd "start tx_first $loop_inflight" 'forwarding' 10 || ok=0 ;;
 	esac
 	if [ $ok = 1 ]; then
 		sleep "$warmup"
@@ -535,7 +491,7 @@ run_cost() { # DIR PATH SIZE SLOT
 	RES_STATUS=fail RES_REASON='' RES_LINE='' RES_PATHLOG=''
 	[ "$dir" = rx ] && pmode=txonly || pmode=rxonly
 	if ! start_peer "$pmode" "$size" "$sock" "$WORK/$id.peer.log" ||
-		! sess_cmd peer start 'forwarding' 10; then
+		! device_cmd start 'forwarding' 10; then
 		RES_REASON="peer testpmd did not start: $(log_reason "$PEER_LOG")"
 		keep_logs "$id" "$PEER_LOG"
 		reap_all
