@@ -121,7 +121,6 @@ rxq_new_flags(struct virtio_vdpa_rxq *q, bool mergeable, unsigned int flags)
 	q->sw_ring = fx.sw;
 	q->mp = pool;
 	q->hdr_size = hdr_size;
-	q->hash_report = hdr_size == sizeof(struct virtio_net_hdr_v1_hash);
 	q->mergeable = mergeable;
 	q->refill_thresh = 1;
 	q->notify.fd = -1;
@@ -348,7 +347,7 @@ test_rx_hash_report(void **state)
 		memset(buf + sizeof(h), 0x5a, 60);
 		used_put(&q.ring, head, sizeof(h) + 60);
 	}
-	n = virtio_vdpa_recv_pkts(&q, pkts, RING);
+	n = virtio_vdpa_recv_pkts_hash(&q, pkts, RING);
 	assert_int_equal(n, 3);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(pkts[i]->pkt_len, 60);
@@ -375,7 +374,7 @@ test_rx_hash_report(void **state)
 	head = dev_take(&q.ring, &buf, &cap);
 	memset(buf, 0x5a, 100);
 	used_put(&q.ring, head, 100);
-	n = virtio_vdpa_recv_pkts(&q, pkts, RING);
+	n = virtio_vdpa_recv_pkts_hash(&q, pkts, RING);
 	assert_int_equal(n, 1);
 	assert_int_equal(pkts[0]->nb_segs, 2);
 	assert_true(pkts[0]->ol_flags & RTE_MBUF_F_RX_RSS_HASH);
@@ -401,7 +400,7 @@ test_tx_hash_header(void **state)
 	assert_non_null(m);
 	memset(m->buf_addr, 0xee, m->data_off);
 	rte_pktmbuf_append(m, 60);
-	assert_int_equal(virtio_vdpa_xmit_pkts(&q, &m, 1), 1);
+	assert_int_equal(virtio_vdpa_xmit_pkts_hash(&q, &m, 1), 1);
 	head = q.ring.avail->ring[0];
 	assert_int_equal(q.ring.desc[head].len, 60 + hdr_size);
 	h = (const uint8_t *)(uintptr_t)q.ring.desc[head].addr;
@@ -417,7 +416,7 @@ test_tx_hash_header(void **state)
 		assert_non_null(m);
 		m->data_off = 8;
 		rte_pktmbuf_append(m, 60);
-		assert_int_equal(virtio_vdpa_xmit_pkts(&q, &m, 1), 1);
+		assert_int_equal(virtio_vdpa_xmit_pkts_hash(&q, &m, 1), 1);
 		head = q.ring.avail->ring[1 + i];
 		assert_int_equal(q.ring.desc[head].len, hdr_size);
 		assert_int_equal(q.ring.desc[head].addr,

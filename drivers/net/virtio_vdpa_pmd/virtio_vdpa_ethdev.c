@@ -464,7 +464,6 @@ eth_dev_start(struct rte_eth_dev *eth)
 		virtio_vdpa_rxq_drain(rxq);
 		virtio_vdpa_txq_drain(txq);
 		rxq->hdr_size = hdr_size;
-		rxq->hash_report = hash;
 		virtio_vdpa_rxq_prepare(rxq);
 		txq->hdr_size = hdr_size;
 		vv_split_ring_init(&rxq->ring, rxq->mz->addr, rxq->priv,
@@ -484,6 +483,14 @@ eth_dev_start(struct rte_eth_dev *eth)
 		ring_addr(&txq->ring, &vrings[2 * i + 1]);
 	}
 
+	/* ethdev takes the burst functions from here once start returns. */
+	eth->rx_pkt_burst = hash ? virtio_vdpa_recv_pkts_hash :
+		virtio_vdpa_recv_pkts;
+	eth->tx_pkt_burst = hash ? virtio_vdpa_xmit_pkts_hash :
+		virtio_vdpa_xmit_pkts;
+	PMD_INIT_LOG(INFO, "port %u: bursts for a %u-byte virtio-net header%s\n",
+		     eth->data->port_id, hdr_size,
+		     hash ? " carrying the device's RSS hash" : "");
 	ctl_lock(p);
 	ret = vv_dev_start(&p->dev, vrings, 2u * nq);
 	ctl_unlock(p);

@@ -188,7 +188,7 @@ rxq_hash(struct rte_mbuf *m, uint16_t hdr_size)
  */
 static struct rte_mbuf *
 rxq_take_merged(struct virtio_vdpa_rxq *q, uint16_t nbufs, uint16_t *pending,
-		bool *wait)
+		bool *wait, const bool hash)
 {
 	struct vv_split_ring *r = &q->ring;
 	struct rte_mbuf *head, *prev, *m;
@@ -213,7 +213,7 @@ rxq_take_merged(struct virtio_vdpa_rxq *q, uint16_t nbufs, uint16_t *pending,
 	head->pkt_len = len - hdr_size;
 	head->ol_flags = 0;
 	head->packet_type = 0;
-	if (q->hash_report)
+	if (hash)
 		rxq_hash(head, hdr_size);
 	prev = head;
 	for (i = 1; i < nbufs; i++) {
@@ -240,8 +240,13 @@ rxq_take_merged(struct virtio_vdpa_rxq *q, uint16_t nbufs, uint16_t *pending,
 	return head;
 }
 
-uint16_t
-virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+/*
+ * One body, two bursts: `hash` is a constant in each, so the burst without
+ * HASH_REPORT carries not one instruction of it.
+ */
+static __rte_always_inline uint16_t
+rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
+	 const bool hash)
 {
 	struct virtio_vdpa_rxq *q = rx_queue;
 	struct vv_split_ring *r = &q->ring;
@@ -272,7 +277,8 @@ virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			if (unlikely(nbufs > 1)) {
 				bool wait;
 
-				m = rxq_take_merged(q, nbufs, &pending, &wait);
+				m = rxq_take_merged(q, nbufs, &pending, &wait,
+						    hash);
 				if (wait)
 					break;
 				if (m != NULL) {
@@ -290,7 +296,7 @@ virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		m->pkt_len = len - hdr_size;
 		m->ol_flags = 0;
 		m->packet_type = 0;
-		if (q->hash_report)
+		if (hash)
 			rxq_hash(m, hdr_size);
 		bytes += len - hdr_size;
 		pkts[nb_rx++] = m;
@@ -300,6 +306,19 @@ virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	if (r->num_free >= q->refill_thresh)
 		rxq_refill(q);
 	return nb_rx;
+}
+
+uint16_t
+virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	return rx_burst(rx_queue, pkts, nb_pkts, false);
+}
+
+uint16_t
+virtio_vdpa_recv_pkts_hash(void *rx_queue, struct rte_mbuf **pkts,
+			   uint16_t nb_pkts)
+{
+	return rx_burst(rx_queue, pkts, nb_pkts, true);
 }
 
 static inline void
@@ -418,8 +437,8 @@ tx_header_in_headroom(const struct rte_mbuf *m, uint16_t hdr_size)
 		rte_mbuf_refcnt_read(m) == 1;
 }
 
-static inline void
-tx_clear_header(void *hdr, uint16_t hdr_size)
+static __rte_always_inline void
+tx_clear_header(void *hdr, const bool hash)
 {
 	static const uint8_t zero[sizeof(struct virtio_net_hdr_mrg_rxbuf)];
 	uint64_t head;
@@ -435,13 +454,14 @@ tx_clear_header(void *hdr, uint16_t hdr_size)
 	if ((head | tail) != 0)
 		memcpy(hdr, zero, sizeof(zero));
 	/* The hash fields (HASH_REPORT) are the device's to write on Rx. */
-	if (unlikely(hdr_size > sizeof(zero)))
+	if (hash)
 		memset((uint8_t *)hdr + sizeof(zero), 0,
-		       hdr_size - sizeof(zero));
+		       sizeof(struct virtio_net_hdr_v1_hash) - sizeof(zero));
 }
 
-static inline uint16_t
-txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
+static __rte_always_inline uint16_t
+txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
+	 const bool hash)
 {
 	struct vv_split_ring *r = &q->ring;
 	uint16_t nb_tx, hdr_size = q->hdr_size;
@@ -472,7 +492,7 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			}
 			id = vv_split_take_one(r, UINT32_MAX);
 			d = &r->desc[id];
-			tx_clear_header(hdr, hdr_size);
+			tx_clear_header(hdr, hash);
 			d->addr = (uint64_t)(uintptr_t)hdr;
 			desc_set_len_flags(d, m->data_len + hdr_size, 0);
 			q->sw_ring[id] = m;
@@ -494,7 +514,7 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			void *hdr = rte_pktmbuf_mtod_offset(m, void *,
 							    -(int)hdr_size);
 
-			tx_clear_header(hdr, hdr_size);
+			tx_clear_header(hdr, hash);
 			d->addr = (uint64_t)(uintptr_t)hdr;
 			d->len = m->data_len + hdr_size;
 			seg = m->next;
@@ -537,7 +557,8 @@ txq_send_announce(struct virtio_vdpa_txq *q, struct rte_mbuf *like)
 	if (m == NULL)
 		return;
 	m->port = like->port;
-	if (txq_xmit(q, &m, 1) == 0) {
+	if (txq_xmit(q, &m, 1,
+		     q->hdr_size == sizeof(struct virtio_net_hdr_v1_hash)) == 0) {
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -551,7 +572,18 @@ virtio_vdpa_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 	if (unlikely(__atomic_load_n(&q->announce, __ATOMIC_ACQUIRE)))
 		txq_send_announce(q, nb_pkts > 0 ? pkts[0] : NULL);
-	return txq_xmit(q, pkts, nb_pkts);
+	return txq_xmit(q, pkts, nb_pkts, false);
+}
+
+uint16_t
+virtio_vdpa_xmit_pkts_hash(void *tx_queue, struct rte_mbuf **pkts,
+			   uint16_t nb_pkts)
+{
+	struct virtio_vdpa_txq *q = tx_queue;
+
+	if (unlikely(__atomic_load_n(&q->announce, __ATOMIC_ACQUIRE)))
+		txq_send_announce(q, nb_pkts > 0 ? pkts[0] : NULL);
+	return txq_xmit(q, pkts, nb_pkts, true);
 }
 
 static void

@@ -38,7 +38,6 @@ struct virtio_vdpa_rxq {
 	uint32_t post_len;	/* bytes the device may write per buffer */
 	uint16_t hdr_size;
 	bool mergeable;
-	bool hash_report;	/* the header carries the device's RSS hash */
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint16_t refill_thresh;
@@ -78,6 +77,14 @@ uint16_t virtio_vdpa_recv_pkts(void *rxq, struct rte_mbuf **pkts,
 			       uint16_t nb_pkts);
 uint16_t virtio_vdpa_xmit_pkts(void *txq, struct rte_mbuf **pkts,
 			       uint16_t nb_pkts);
+/*
+ * The same, for queues whose header is struct virtio_net_hdr_v1_hash
+ * (HASH_REPORT in use): the Rx one puts the device's hash in the mbuf.
+ */
+uint16_t virtio_vdpa_recv_pkts_hash(void *rxq, struct rte_mbuf **pkts,
+				    uint16_t nb_pkts);
+uint16_t virtio_vdpa_xmit_pkts_hash(void *txq, struct rte_mbuf **pkts,
+				    uint16_t nb_pkts);
 
 /* Sets up what every refill of q writes into its mbufs. */
 void virtio_vdpa_rxq_prepare(struct virtio_vdpa_rxq *q);
