@@ -535,11 +535,11 @@ vv_dev_stop(struct vv_dev *d)
 {
 	int ret;
 
+	d->suspended = false;
 	if (!d->started)
 		return 0;
 	d->started = false;
 	d->ctrl_live = false;
-	d->suspended = false;
 	if (d->ops->suspend != NULL) {
 		ret = d->ops->suspend(d);
 		if (ret == 0)

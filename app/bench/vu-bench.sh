@@ -273,7 +273,7 @@ sess_stats() { # peer|drv
 
 # quit, bounded; sets QUIT_RC (>= 128: killed by a signal).
 sess_quit() { # peer|drv SECS
-	_tp_quit "$(sess_of "$1")" QUIT "$2" 2>/dev/null
+	_tp_quit "$(sess_of "$1")" QUIT "$2"
 }
 
 # Why a process died or did nothing, from its log: the first complaint

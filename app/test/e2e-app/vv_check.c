@@ -571,6 +571,18 @@ run_stop(const struct check_opts *o)
 }
 
 static unsigned int lsc_events;
+static unsigned int rmv_events;
+
+static int
+on_rmv(uint16_t port, enum rte_eth_event_type type, void *cb_arg, void *ret)
+{
+	RTE_SET_USED(port);
+	RTE_SET_USED(type);
+	RTE_SET_USED(cb_arg);
+	RTE_SET_USED(ret);
+	__atomic_fetch_add(&rmv_events, 1, __ATOMIC_RELAXED);
+	return 0;
+}
 
 static int
 on_lsc(uint16_t port, enum rte_eth_event_type type, void *cb_arg, void *ret)
@@ -607,7 +619,7 @@ run_vanish(const struct check_opts *o, bool unplug)
 	struct rte_mbuf *pkts[BURST];
 	uint64_t end, tail, rx = 0, rx_at_tail = 0, tx = 0, t0, t1, down_at = 0;
 	bool in_tail = false;
-	unsigned int events = 0;
+	unsigned int events = 0, rmv = 0;
 	uint32_t seq = 0;
 	uint16_t port;
 	int stop_ret;
@@ -617,6 +629,8 @@ run_vanish(const struct check_opts *o, bool unplug)
 		return 1;
 	}
 	rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_lsc,
+				      NULL);
+	rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_RMV, on_rmv,
 				      NULL);
 	if (port_up(port, o->queue_size, 0) < 0 || !link_wait(port, 5000)) {
 		printf("FAIL %s: port did not come up\n", what);
@@ -651,21 +665,24 @@ run_vanish(const struct check_opts *o, bool unplug)
 			down_at = rte_get_timer_cycles();
 	}
 	events = __atomic_load_n(&lsc_events, __ATOMIC_RELAXED);
+	rmv = __atomic_load_n(&rmv_events, __ATOMIC_RELAXED);
 	t0 = rte_get_timer_cycles();
 	stop_ret = rte_eth_dev_stop(port);
 	t1 = rte_get_timer_cycles();
 	rte_eth_dev_close(port);
 	rte_eal_hotplug_remove("vdev", dev_name);
-	printf("%s: received %" PRIu64 " (%" PRIu64 " in the last second), sent %" PRIu64 "; %u link events, link %s; stop returned %d after %.1f s\n",
-	       what, rx, rx - rx_at_tail, tx, events, down_at ? "went down" : "stayed up",
+	printf("%s: received %" PRIu64 " (%" PRIu64 " in the last second), sent %" PRIu64 "; %u link events, %u removal events, link %s; stop returned %d after %.1f s\n",
+	       what, rx, rx - rx_at_tail, tx, events, rmv,
+	       down_at ? "went down" : "stayed up",
 	       stop_ret, (double)(t1 - t0) / (double)rte_get_timer_hz());
 	if (rx == 0 || rte_mempool_in_use_count(pool) != 0 ||
-	    (unplug && (down_at == 0 || events == 0)) ||
+	    (unplug && (down_at == 0 || events == 0 || rmv == 0)) ||
 	    (!unplug && rx != rx_at_tail)) {
 		printf("FAIL %s: %s%s%d mbufs still in use after close\n", what,
 		       rx == 0 ? "no traffic before the device left; " : "",
 		       unplug && down_at == 0 ? "the link stayed up; " :
 		       unplug && events == 0 ? "no link-state event; " :
+		       unplug && rmv == 0 ? "no removal event; " :
 		       !unplug && rx != rx_at_tail ?
 		       "frames still arrived in the last second: the device was not killed while traffic ran; " : "",
 		       rte_mempool_in_use_count(pool));
@@ -673,7 +690,7 @@ run_vanish(const struct check_opts *o, bool unplug)
 	}
 	printf("PASS %s: %s mid-traffic; %sstop and close finished, no mbuf lost\n",
 	       what, unplug ? "device unplugged" : "device killed",
-	       unplug ? "link down with an event; " : "");
+	       unplug ? "link down with a link and a removal event; " : "");
 	return 0;
 }
 

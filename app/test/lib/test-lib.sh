@@ -113,7 +113,9 @@ _tp_start() { # S FD LOG CMD...
 	for _a in "$@"; do _cmd="$_cmd $(_vv_q "$_a")"; done
 	# -e: script exits with testpmd's status. Other sessions' fds are
 	# closed so a session's fifo has exactly one writer: this shell.
-	script -q -f -e -c "$_cmd" "$_log" < "$_fifo" > /dev/null 2>&1 7>&- 8>&- &
+	# script(1) runs the command with $SHELL -c: the user's shell may quote
+	# differently.
+	SHELL=/bin/sh script -q -f -e -c "$_cmd" "$_log" < "$_fifo" > /dev/null 2>&1 7>&- 8>&- &
 	eval "${_s}_PID=$!"
 	echo $! >> "$VV_TMP/pids"
 	eval "exec $_fd>\"\$_fifo\""

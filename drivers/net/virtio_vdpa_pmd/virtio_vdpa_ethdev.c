@@ -1349,6 +1349,9 @@ eth_remove(struct rte_vdev_device *vdev)
 	eth = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
 	if (eth == NULL)
 		return 0;
+	/* ethdev refuses to close a started port (an app's RMV handler). */
+	if (eth->data->dev_started)
+		rte_eth_dev_stop(eth->data->port_id);
 	return rte_eth_dev_close(eth->data->port_id);
 }
 
