@@ -573,25 +573,15 @@ run_stop(const struct check_opts *o)
 static unsigned int lsc_events;
 static unsigned int rmv_events;
 
-static int
-on_rmv(uint16_t port, enum rte_eth_event_type type, void *cb_arg, void *ret)
-{
-	RTE_SET_USED(port);
-	RTE_SET_USED(type);
-	RTE_SET_USED(cb_arg);
-	RTE_SET_USED(ret);
-	__atomic_fetch_add(&rmv_events, 1, __ATOMIC_RELAXED);
-	return 0;
-}
 
+/* Counts the events it is registered for into the counter cb_arg names. */
 static int
-on_lsc(uint16_t port, enum rte_eth_event_type type, void *cb_arg, void *ret)
+on_event(uint16_t port, enum rte_eth_event_type type, void *cb_arg, void *ret)
 {
 	RTE_SET_USED(port);
 	RTE_SET_USED(type);
-	RTE_SET_USED(cb_arg);
 	RTE_SET_USED(ret);
-	__atomic_fetch_add(&lsc_events, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add((unsigned int *)cb_arg, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -628,10 +618,10 @@ run_vanish(const struct check_opts *o, bool unplug)
 		printf("FAIL %s: port did not probe\n", what);
 		return 1;
 	}
-	rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_lsc,
-				      NULL);
-	rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_RMV, on_rmv,
-				      NULL);
+	rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_event,
+				      &lsc_events);
+	rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_RMV, on_event,
+				      &rmv_events);
 	if (port_up(port, o->queue_size, 0) < 0 || !link_wait(port, 5000)) {
 		printf("FAIL %s: port did not come up\n", what);
 		return 1;
@@ -746,8 +736,8 @@ run_reconnect(const struct check_opts *o)
 		printf("FAIL reconnect: probe failed\n");
 		return 1;
 	}
-	rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_lsc,
-				      NULL);
+	rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_event,
+				      &lsc_events);
 	if (port_up(port, o->queue_size, 0) < 0 || !link_wait(port, 5000)) {
 		printf("FAIL reconnect: port did not come up\n");
 		port_down(port);
