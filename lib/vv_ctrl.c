@@ -14,42 +14,119 @@
 
 unsigned int vv_ctrl_timeout_ms = 3000;
 
+/* Either layout fits: the buffer follows the larger of the two. */
+static size_t
+ctrl_ring_bytes(void)
+{
+	size_t split = vv_ring_shared_size(false, VV_CTRL_RING_SIZE);
+	size_t packed = vv_ring_shared_size(true, VV_CTRL_RING_SIZE);
+
+	return split > packed ? split : packed;
+}
+
 size_t
 vv_ctrl_shared_size(void)
 {
-	return vv_split_ring_shared_size(VV_CTRL_RING_SIZE) + CTRL_BUF_LEN;
+	return ctrl_ring_bytes() + CTRL_BUF_LEN;
 }
 
 size_t
 vv_ctrl_priv_size(void)
 {
-	return vv_split_ring_priv_size(VV_CTRL_RING_SIZE);
+	size_t split = vv_ring_priv_size(false, VV_CTRL_RING_SIZE);
+	size_t packed = vv_ring_priv_size(true, VV_CTRL_RING_SIZE);
+
+	return split > packed ? split : packed;
 }
 
 int
-vv_ctrl_init(struct vv_ctrl *c, void *shm, void *priv, bool event_idx)
+vv_ctrl_init(struct vv_ctrl *c, void *shm, void *priv, bool packed,
+	     bool event_idx)
 {
 	int ret;
 
 	/* Commands always kick; EVENT_IDX only shapes the interrupt side. */
-	ret = vv_split_ring_init(&c->ring, shm, priv, VV_CTRL_RING_SIZE,
-				 event_idx ? VV_SPLIT_EVENT_IDX : 0);
+	ret = vv_ring_init(&c->ring, packed, shm, priv, VV_CTRL_RING_SIZE,
+			   event_idx ? VV_RING_EVENT_IDX : 0);
 	if (ret < 0)
 		return ret;
-	c->buf = (uint8_t *)shm + vv_split_ring_shared_size(VV_CTRL_RING_SIZE);
+	c->buf = (uint8_t *)shm + ctrl_ring_bytes();
 	memset(c->buf, 0, CTRL_BUF_LEN);
 	c->stuck = false;
 	return 0;
 }
 
-static void
-ctrl_desc(struct vv_split_ring *r, uint16_t id, const void *addr,
-	  uint32_t len, bool device_writes)
+struct ctrl_part {
+	const void *addr;
+	uint32_t len;
+	bool device_writes;
+};
+
+/* Posts the command's parts as one chain; returns its head or id. */
+static int
+ctrl_post(struct vv_ring *ring, const struct ctrl_part *parts, uint16_t n)
 {
-	r->desc[id].addr = (uint64_t)(uintptr_t)addr;
-	r->desc[id].len = len;
-	if (device_writes)
-		r->desc[id].flags |= VRING_DESC_F_WRITE;
+	uint16_t i, id;
+	int head;
+
+	if (ring->is_packed) {
+		struct vv_packed_ring *r = &ring->packed;
+
+		head = vv_packed_id_alloc(r, n, 1);
+		if (head < 0)
+			return -1;
+		for (i = 0; i < n; i++)
+			vv_packed_desc_put(r, (uint16_t)head,
+					   (uint64_t)(uintptr_t)parts[i].addr,
+					   parts[i].len, parts[i].device_writes,
+					   i + 1 < n);
+		vv_packed_avail_publish(r);
+		return head;
+	}
+	head = vv_split_chain_alloc(&ring->split, n, 1);
+	if (head < 0)
+		return -1;
+	for (i = 0, id = (uint16_t)head; i < n; i++) {
+		struct vring_desc *d = &ring->split.desc[id];
+
+		d->addr = (uint64_t)(uintptr_t)parts[i].addr;
+		d->len = parts[i].len;
+		if (parts[i].device_writes)
+			d->flags |= VRING_DESC_F_WRITE;
+		id = vv_split_chain_next(&ring->split, id);
+	}
+	vv_split_avail_push(&ring->split, (uint16_t)head);
+	vv_split_avail_publish(&ring->split);
+	return head;
+}
+
+/*
+ * The device's answer to the chain at head: 1 once it came and named head
+ * (its descriptors are then free again), 0 while it has not come, -1 if it
+ * named anything else.
+ */
+static int
+ctrl_answered(struct vv_ring *ring, uint16_t head)
+{
+	uint32_t written;
+	uint16_t id = 0;
+	enum vv_used u;
+
+	if (ring->is_packed) {
+		u = vv_packed_used_read(&ring->packed, &id, &written);
+		if (u == VV_USED_NONE)
+			return 0;
+		if (u != VV_USED_OK || id != head)
+			return -1;
+		vv_packed_used_take(&ring->packed, id);
+		return 1;
+	}
+	if (vv_split_used_pending(&ring->split) == 0)
+		return 0;
+	if (vv_split_used_pop(&ring->split, &written) != head)
+		return -1;
+	vv_split_chain_free(&ring->split, head);
+	return 1;
 }
 
 int
@@ -57,52 +134,45 @@ vv_ctrl_send(struct vv_ctrl *c, int kick_fd, uint8_t cls, uint8_t cmd,
 	     const void *data, uint16_t len, unsigned int timeout_ms)
 {
 	static const uint64_t one = 1;
-	struct vv_split_ring *r = &c->ring;
 	struct timespec pause = { 0, 20 * 1000 };
-	uint16_t ndesc = len > 0 ? 3 : 2, id;
 	volatile uint8_t *ack = &c->buf[CTRL_ACK_OFF];
+	struct ctrl_part parts[3];
+	uint16_t n = 0;
 	uint64_t deadline;
-	uint32_t written;
-	int head;
+	int head, got;
 
 	if (len > VV_CTRL_DATA_MAX)
 		return -EINVAL;
 	if (c->stuck)
-		return -EBUSY;
-	head = vv_split_chain_alloc(r, ndesc, 1);
-	if (head < 0)
 		return -EBUSY;
 	c->buf[0] = cls;
 	c->buf[1] = cmd;
 	if (len > 0)
 		memcpy(&c->buf[CTRL_HDR_LEN], data, len);
 	*ack = VIRTIO_NET_ERR;
-	id = (uint16_t)head;
-	ctrl_desc(r, id, c->buf, CTRL_HDR_LEN, false);
-	if (len > 0) {
-		id = vv_split_chain_next(r, id);
-		ctrl_desc(r, id, &c->buf[CTRL_HDR_LEN], len, false);
-	}
-	id = vv_split_chain_next(r, id);
-	ctrl_desc(r, id, (const void *)&c->buf[CTRL_ACK_OFF], 1, true);
-	vv_split_avail_push(r, (uint16_t)head);
-	vv_split_avail_publish(r);
+	parts[n++] = (struct ctrl_part){ c->buf, CTRL_HDR_LEN, false };
+	if (len > 0)
+		parts[n++] = (struct ctrl_part){ &c->buf[CTRL_HDR_LEN], len,
+						 false };
+	parts[n++] = (struct ctrl_part){ (const void *)ack, 1, true };
+	head = ctrl_post(&c->ring, parts, n);
+	if (head < 0)
+		return -EBUSY;
 	/* Control commands are rare: always kick, whatever the device asks. */
 	if (vv_sys->write(kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return -errno;
 
 	deadline = vv_now_us() + (uint64_t)timeout_ms * 1000;
-	while (vv_split_used_pending(r) == 0) {
+	while ((got = ctrl_answered(&c->ring, (uint16_t)head)) == 0) {
 		if (vv_now_us() >= deadline) {
 			c->stuck = true;
 			return -ETIMEDOUT;
 		}
 		nanosleep(&pause, NULL);
 	}
-	if (vv_split_used_pop(r, &written) != head) {
+	if (got < 0) {
 		c->stuck = true;
 		return -EPROTO;
 	}
-	vv_split_chain_free(r, (uint16_t)head);
 	return *ack == VIRTIO_NET_OK ? 0 : -EIO;
 }

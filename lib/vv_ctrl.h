@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vv_split_ring.h"
+#include "vv_ring.h"
 
 /* Small: commands go one at a time. */
 #define VV_CTRL_RING_SIZE 64
@@ -22,7 +22,7 @@
 extern unsigned int vv_ctrl_timeout_ms;
 
 struct vv_ctrl {
-	struct vv_split_ring ring;
+	struct vv_ring ring;
 	uint8_t *buf;		/* class+cmd, data and ack: device-readable */
 	/*
 	 * A command timed out: the device may still answer it into the one
@@ -37,10 +37,11 @@ size_t vv_ctrl_shared_size(void);
 size_t vv_ctrl_priv_size(void);
 
 /*
- * Lays a fresh queue out in zeroed shared memory, its ring as
- * VIRTIO_RING_F_EVENT_IDX lays it when negotiated; 0 or -EINVAL.
+ * Lays a fresh queue out in shared memory, its ring packed or split, and
+ * as VIRTIO_RING_F_EVENT_IDX lays it when negotiated; 0 or -EINVAL.
  */
-int vv_ctrl_init(struct vv_ctrl *c, void *shm, void *priv, bool event_idx);
+int vv_ctrl_init(struct vv_ctrl *c, void *shm, void *priv, bool packed,
+		 bool event_idx);
 
 /*
  * Sends one command and waits up to timeout_ms for the device's ack, kicking

@@ -427,6 +427,15 @@ dev_doorbells_map(struct vv_dev *d)
 		d->path, d->nr_vrings);
 }
 
+void
+vv_vring_addr_of(const struct vv_ring *r, struct vv_vring_addr *a)
+{
+	a->size = vv_ring_size(r);
+	a->base = vv_ring_base_fresh(r);
+	vv_ring_areas(r, &a->desc, &a->avail, &a->used);
+	a->ring = r;
+}
+
 int
 vv_dev_start(struct vv_dev *d, const struct vv_vring_addr *vrings,
 	     unsigned int nr_vrings)

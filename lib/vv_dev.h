@@ -72,14 +72,23 @@ struct vv_rss_conf {
 	uint16_t reta[VV_RSS_RETA_MAX];
 };
 
-/* Where one vring lives; addresses are our virtual addresses. */
+/*
+ * Where one vring lives; addresses are our virtual addresses. avail and
+ * used are the driver and device areas: for a packed ring, its two event
+ * suppression structures.
+ */
 struct vv_vring_addr {
 	uint16_t size;
-	uint32_t base;		/* index the device starts from (0: fresh) */
+	uint32_t base;		/* SET_VRING_BASE (vv_ring_base_fresh) */
 	uint64_t desc;
 	uint64_t avail;
 	uint64_t used;
+	/* The ring itself, for the base a returning peer resumes from. */
+	const struct vv_ring *ring;
 };
+
+/* The vring of ring r, as a fresh start hands it to the device. */
+void vv_vring_addr_of(const struct vv_ring *r, struct vv_vring_addr *a);
 
 /* What a backend can do, beyond the ops every backend has. */
 enum vv_backend_caps {

@@ -61,6 +61,7 @@ vv_dev_ctrl_up(struct vv_dev *d)
 		return -EINVAL;
 	}
 	ret = vv_ctrl_init(&d->ctrl, d->ctrl_shm, d->ctrl_priv,
+			   (d->features & VV_BIT(VIRTIO_F_RING_PACKED)) != 0,
 			   (d->features & VV_BIT(VIRTIO_RING_F_EVENT_IDX)) != 0);
 	if (ret < 0)
 		return ret;
@@ -74,11 +75,7 @@ vv_dev_ctrl_up(struct vv_dev *d)
 		VV_ERR("eventfd for the control queue: %s", strerror(err));
 		return -err;
 	}
-	a.size = d->ctrl.ring.size;
-	a.base = 0;
-	a.desc = (uint64_t)(uintptr_t)d->ctrl.ring.desc;
-	a.avail = (uint64_t)(uintptr_t)d->ctrl.ring.avail;
-	a.used = (uint64_t)(uintptr_t)d->ctrl.ring.used;
+	vv_vring_addr_of(&d->ctrl.ring, &a);
 	ret = d->ops->vring_setup(d, idx, &a, d->ctrl_kick_fd, d->ctrl_call_fd);
 	if (ret == 0)
 		ret = d->ops->vring_enable(d, idx, true);

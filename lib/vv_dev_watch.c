@@ -48,13 +48,8 @@ dev_resume(struct vv_dev *d)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < d->nr_vrings; i++) {
-		const struct vring_used *used =
-			(const void *)(uintptr_t)d->vrings[i].used;
-
-		d->vrings[i].base = __atomic_load_n(&used->idx,
-						    __ATOMIC_ACQUIRE);
-	}
+	for (i = 0; i < d->nr_vrings; i++)
+		d->vrings[i].base = vv_ring_base_resume(d->vrings[i].ring);
 	ret = d->ops->set_status(d, status);
 	if (ret == 0)
 		ret = d->ops->set_features(d, vv_dev_features_in_use(d));

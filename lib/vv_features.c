@@ -11,6 +11,7 @@ vv_features_supported(void)
 	return VV_BIT(VIRTIO_F_VERSION_1) |
 		VV_BIT(VIRTIO_F_ACCESS_PLATFORM) |
 		VV_BIT(VIRTIO_F_IN_ORDER) |
+		VV_BIT(VIRTIO_F_RING_PACKED) |
 		VV_BIT(VIRTIO_F_ANY_LAYOUT) |
 		VV_BIT(VIRTIO_RING_F_EVENT_IDX) |
 		VV_BIT(VIRTIO_NET_F_MRG_RXBUF) |
@@ -30,8 +31,10 @@ vv_features_negotiate(uint64_t device, const struct vv_feature_wish *wish,
 		VV_ERR("device does not offer VIRTIO_F_VERSION_1; legacy virtio devices are not supported");
 		return -ENOTSUP;
 	}
-	if (wish->packed_vq) {
-		VV_ERR("packed_vq=1: packed virtqueues are not implemented yet; use packed_vq=0");
+	if (!wish->packed_vq)
+		f &= ~VV_BIT(VIRTIO_F_RING_PACKED);
+	else if (!(device & VV_BIT(VIRTIO_F_RING_PACKED))) {
+		VV_ERR("packed_vq=1, but the device does not offer VIRTIO_F_RING_PACKED; use packed_vq=0 (split rings)");
 		return -ENOTSUP;
 	}
 	if (!wish->mrg_rxbuf)

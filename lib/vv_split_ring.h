@@ -19,12 +19,7 @@
 
 #include <linux/virtio_ring.h>
 
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "virtio 1.x rings are little endian; big-endian hosts are not supported"
-#endif
-
-#define VV_RING_ALIGN 64u
-#define VV_RING_MAX_SIZE 32768u
+#include "vv_ring_defs.h"
 
 struct vv_split_ring {
 	struct vring_desc *desc;
@@ -55,11 +50,10 @@ size_t vv_split_ring_shared_size(uint16_t size);
 /* Bytes of private bookkeeping a ring of `size` needs. */
 size_t vv_split_ring_priv_size(uint16_t size);
 
-/* vv_split_ring_init flags, from the negotiated features. */
-/* VIRTIO_F_IN_ORDER, for a ring that tracks completions in avail order. */
-#define VV_SPLIT_IN_ORDER	(1u << 0)
-/* VIRTIO_RING_F_EVENT_IDX: avail_event and used_event replace the flags. */
-#define VV_SPLIT_EVENT_IDX	(1u << 1)
+/* vv_split_ring_init flags are VV_RING_* (vv_ring_defs.h). */
+#define VV_SPLIT_IN_ORDER	VV_RING_IN_ORDER
+/* With EVENT_IDX avail_event and used_event replace the flags. */
+#define VV_SPLIT_EVENT_IDX	VV_RING_EVENT_IDX
 
 /*
  * Lays the ring out in zeroed shared memory `shm` and private memory `priv`.
@@ -260,19 +254,33 @@ vv_split_used_pop(struct vv_split_ring *r, uint32_t *len)
 }
 
 /*
+ * Reads the next used entry, without consuming it, into *id and *len: each
+ * field once, so what is checked is what the caller uses. The caller has
+ * checked vv_split_used_pending() first.
+ */
+static inline enum vv_used
+vv_split_used_read(const struct vv_split_ring *r, uint16_t *id, uint32_t *len)
+{
+	const struct vring_used_elem *e = &r->used->ring[r->used_idx & r->mask];
+	uint32_t v = *(const volatile uint32_t *)&e->id;
+
+	*len = *(const volatile uint32_t *)&e->len;
+	if (v >= r->size || r->chain_len[v] == 0)
+		return VV_USED_BAD_ID;
+	*id = (uint16_t)v;
+	return *len > r->posted_len[v] ? VV_USED_BAD_LEN : VV_USED_OK;
+}
+
+/*
  * Checks the next used entry without consuming it: returns its head id with
  * *len, or -1 if it is invalid (the caller then pops and drops it).
  */
 static inline int
 vv_split_used_peek(const struct vv_split_ring *r, uint32_t *len)
 {
-	const struct vring_used_elem *e = &r->used->ring[r->used_idx & r->mask];
-	uint32_t id = e->id;
+	uint16_t id;
 
-	*len = e->len;
-	if (id >= r->size || r->chain_len[id] == 0 || *len > r->posted_len[id])
-		return -1;
-	return (int)id;
+	return vv_split_used_read(r, &id, len) == VV_USED_OK ? (int)id : -1;
 }
 
 /* Consumes the entry vv_split_used_peek() has just validated. */

@@ -327,15 +327,15 @@ test_missing_path(void **state)
 }
 
 static void
-test_packed_vq_refused(void **state)
+test_packed_vq(void **state)
 {
 	struct virtio_vdpa_devargs a;
 
 	(void)state;
-	/* Valid syntax, but not implemented: refused up front, not later. */
-	assert_int_equal(parse("path=/x,packed_vq=1", &a), -EINVAL);
-	assert_logged("packed_vq=1");
-	assert_logged("not implemented");
+	assert_int_equal(parse("path=/x,packed_vq=1", &a), 0);
+	assert_true(a.packed_vq);
+	assert_int_equal(parse("path=/x,packed_vq=0", &a), 0);
+	assert_false(a.packed_vq);
 }
 
 static void
@@ -367,7 +367,7 @@ main(void)
 		T(test_key_without_value),
 		T(test_duplicate_key),
 		T(test_missing_path),
-		T(test_packed_vq_refused),
+		T(test_packed_vq),
 		T(test_too_many_pairs),
 	};
 #undef T

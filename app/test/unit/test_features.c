@@ -80,17 +80,31 @@ test_version_1_required(void **state)
 }
 
 static void
-test_packed_vq_refused(void **state)
+test_packed_vq(void **state)
 {
 	struct vv_feature_wish w = wish_all;
 	uint64_t driver = 0x1234;
 
 	(void)state;
+	/* Asked for, and the device lacks it: refused, naming the fix. */
 	w.packed_vq = true;
-	assert_int_equal(vv_features_negotiate(typical_device, &w, &driver),
-			 -ENOTSUP);
+	assert_int_equal(vv_features_negotiate(typical_device &
+					       ~VV_BIT(VIRTIO_F_RING_PACKED),
+					       &w, &driver), -ENOTSUP);
 	assert_int_equal(driver, 0x1234);
-	assert_non_null(strstr(log_text, "packed_vq"));
+	assert_non_null(strstr(log_text, "VIRTIO_F_RING_PACKED"));
+	assert_non_null(strstr(log_text, "packed_vq=0"));
+	/* Asked for and offered: taken. */
+	assert_int_equal(vv_features_negotiate(typical_device |
+					       VV_BIT(VIRTIO_F_RING_PACKED),
+					       &w, &driver), 0);
+	assert_true(driver & VV_BIT(VIRTIO_F_RING_PACKED));
+	/* Offered but not asked for: split rings, as net_virtio_user. */
+	w.packed_vq = false;
+	assert_int_equal(vv_features_negotiate(typical_device |
+					       VV_BIT(VIRTIO_F_RING_PACKED),
+					       &w, &driver), 0);
+	assert_false(driver & VV_BIT(VIRTIO_F_RING_PACKED));
 }
 
 static void
@@ -253,7 +267,6 @@ test_unsupported_bits_never_acked(void **state)
 		VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_GUEST_ANNOUNCE,
 		VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_MAC_ADDR,
 		VIRTIO_F_NOTIFY_ON_EMPTY, VIRTIO_RING_F_INDIRECT_DESC,
-		VIRTIO_F_RING_PACKED,
 		VIRTIO_F_ORDER_PLATFORM, VIRTIO_F_SR_IOV, 38 /* NOTIF_DATA */,
 		VIRTIO_NET_F_RSS, VIRTIO_NET_F_HASH_REPORT,
 	};
@@ -264,7 +277,9 @@ test_unsupported_bits_never_acked(void **state)
 	/* A device offering every bit gets back exactly what we implement. */
 	assert_int_equal(vv_features_negotiate(UINT64_MAX, &wish_all, &driver),
 			 0);
-	assert_int_equal(driver, vv_features_supported());
+	/* RING_PACKED only on request (packed_vq=1). */
+	assert_int_equal(driver, vv_features_supported() &
+			 ~VV_BIT(VIRTIO_F_RING_PACKED));
 	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++)
 		assert_int_equal(driver & VV_BIT(never[i]), 0);
 	/* And whatever the supported set: never a bit the device lacks. */
@@ -385,7 +400,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_version_1_required, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_packed_vq_refused, setup,
+		cmocka_unit_test_setup_teardown(test_packed_vq, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mq_by_enable, setup,
 						teardown),

@@ -683,6 +683,10 @@ static const uint64_t negotiated =
 static struct vv_dev dev, dev2;
 static struct vv_dev_params params;
 static struct vv_vring_addr vrings[2];
+/* The rings behind vrings, which a resume reads its base from. */
+static struct vv_ring rings[2];
+static uint8_t ring_priv[2][4096];
+static uint8_t ring_shm_fake[2][0x4000] __attribute__((aligned(4096)));
 static unsigned int saved_timeout_ms, saved_server_wait_ms;
 
 /* A memfd, mapped: rings live in it as they live in DPDK's hugepages. */
@@ -727,11 +731,10 @@ rings_in_shm(void)
 		uint64_t desc = (uint64_t)(uintptr_t)(shm.base +
 						      i * RING_STRIDE);
 
-		vrings[i].size = RING_SIZE;
-		vrings[i].base = 0;
-		vrings[i].desc = desc;
-		vrings[i].avail = desc + 0x1000;
-		vrings[i].used = desc + 0x2000;
+		assert_int_equal(vv_ring_init(&rings[i], false,
+					      (void *)(uintptr_t)desc,
+					      ring_priv[i], RING_SIZE, 0), 0);
+		vv_vring_addr_of(&rings[i], &vrings[i]);
 	}
 }
 
@@ -825,13 +828,20 @@ setup(void **state)
 	params.queue_size = RING_SIZE;
 	params.wish.mrg_rxbuf = true;
 	params.wish.in_order = true;
-	/* Not memory we touch: only resume reads the rings. */
+	/*
+	 * Addresses in the peer's table, not memory we touch: a resume
+	 * reads its base from rings of our own (zero: fresh).
+	 */
 	for (i = 0; i < 2; i++) {
+		assert_int_equal(vv_ring_init(&rings[i], false,
+					      ring_shm_fake[i], ring_priv[i],
+					      RING_SIZE, 0), 0);
 		vrings[i].size = RING_SIZE;
 		vrings[i].base = 0;
 		vrings[i].desc = MEM1 + i * RING_STRIDE;
 		vrings[i].avail = vrings[i].desc + 0x1000;
 		vrings[i].used = vrings[i].desc + 0x2000;
+		vrings[i].ring = &rings[i];
 	}
 	tmpdir[0] = '\0';
 	sock_path[0] = '\0';

@@ -114,13 +114,7 @@ static int
 parse_packed_vq(const char *key, const char *value,
 		struct virtio_vdpa_devargs *a)
 {
-	int ret = parse_bool(key, value, &a->packed_vq);
-
-	if (ret == 0 && a->packed_vq) {
-		PMD_INIT_LOG(ERR, "packed_vq=1: packed virtqueues are not implemented yet; use packed_vq=0 (split rings)\n");
-		return -ENOTSUP;
-	}
-	return ret;
+	return parse_bool(key, value, &a->packed_vq);
 }
 
 static int

@@ -157,6 +157,12 @@ ring_memzone(struct rte_eth_dev *eth, const char *dir, uint16_t qid,
 	return rte_memzone_reserve_aligned(name, size, (int)socket, 0, 4096);
 }
 
+static bool
+ring_packed(const struct virtio_vdpa_private *p)
+{
+	return (p->dev.features & VV_BIT(VIRTIO_F_RING_PACKED)) != 0;
+}
+
 /*
  * The memory every queue needs: the mbuf table and ring bookkeeping
  * (private), and the ring itself plus `extra` bytes the device reads
@@ -168,14 +174,15 @@ queue_mem_alloc(struct rte_eth_dev *eth, const char *dir, uint16_t qid,
 		void **priv, const struct rte_memzone **mz)
 {
 	uint16_t size = priv_of(eth)->args.queue_size;
+	bool packed = ring_packed(priv_of(eth));
 
 	*sw_ring = rte_zmalloc_socket("vv_sw_ring", sizeof(**sw_ring) * size,
 				      RTE_CACHE_LINE_SIZE, (int)socket);
 	*priv = rte_zmalloc_socket("vv_ring_priv",
-				   vv_split_ring_priv_size(size),
+				   vv_ring_priv_size(packed, size),
 				   RTE_CACHE_LINE_SIZE, (int)socket);
 	*mz = ring_memzone(eth, dir, qid,
-			   vv_split_ring_shared_size(size) + extra, socket);
+			   vv_ring_shared_size(packed, size) + extra, socket);
 	if (*sw_ring != NULL && *priv != NULL && *mz != NULL)
 		return 0;
 	PMD_INIT_LOG(ERR, "port %u: no memory for %s queue %u (%s)\n",
@@ -228,9 +235,9 @@ ring_flags(const struct virtio_vdpa_private *p, bool tx)
 	unsigned int flags = 0;
 
 	if (p->dev.features & VV_BIT(VIRTIO_RING_F_EVENT_IDX))
-		flags |= VV_SPLIT_EVENT_IDX;
+		flags |= VV_RING_EVENT_IDX;
 	if (tx && (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)))
-		flags |= VV_SPLIT_IN_ORDER;
+		flags |= VV_RING_IN_ORDER;
 	return flags;
 }
 
@@ -295,8 +302,8 @@ eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	q->refill_thresh = RTE_MIN(VV_RX_REFILL_THRESH, size / 2);
 	q->notify.fd = -1;
 	virtio_vdpa_rxq_prepare(q);
-	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size,
-			   ring_flags(p, false));
+	vv_ring_init(&q->ring, ring_packed(p), q->mz->addr, q->priv, size,
+		     ring_flags(p, false));
 	eth->data->rx_queues[qid] = q;
 	return 0;
 }
@@ -307,7 +314,7 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
 	uint16_t size = p->args.queue_size;
-	size_t ring_bytes = vv_split_ring_shared_size(size);
+	size_t ring_bytes = vv_ring_shared_size(ring_packed(p), size);
 	struct virtio_vdpa_txq *q;
 	int ret;
 
@@ -336,20 +343,10 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 			 (conf != NULL ? conf->offloads : 0)) &
 			RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
 	q->notify.fd = -1;
-	vv_split_ring_init(&q->ring, q->mz->addr, q->priv, size,
-			   ring_flags(p, true));
+	vv_ring_init(&q->ring, ring_packed(p), q->mz->addr, q->priv, size,
+		     ring_flags(p, true));
 	eth->data->tx_queues[qid] = q;
 	return 0;
-}
-
-static void
-ring_addr(const struct vv_split_ring *r, struct vv_vring_addr *a)
-{
-	a->size = r->size;
-	a->base = 0;	/* every start begins from fresh rings */
-	a->desc = (uint64_t)(uintptr_t)r->desc;
-	a->avail = (uint64_t)(uintptr_t)r->avail;
-	a->used = (uint64_t)(uintptr_t)r->used;
 }
 
 static void
@@ -437,6 +434,7 @@ eth_dev_start(struct rte_eth_dev *eth)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
 	struct vv_vring_addr vrings[VV_MAX_VRINGS];
+	const struct virtio_vdpa_bursts *bursts;
 	uint64_t offloads = eth->data->dev_conf.rxmode.offloads;
 	uint16_t i, nq = eth->data->nb_rx_queues, hdr_size;
 	uint64_t features;
@@ -466,31 +464,31 @@ eth_dev_start(struct rte_eth_dev *eth)
 		rxq->hdr_size = hdr_size;
 		virtio_vdpa_rxq_prepare(rxq);
 		txq->hdr_size = hdr_size;
-		vv_split_ring_init(&rxq->ring, rxq->mz->addr, rxq->priv,
-				   rxq->ring.size, ring_flags(p, false));
-		vv_split_ring_init(&txq->ring, txq->mz->addr, txq->priv,
-				   txq->ring.size, ring_flags(p, true));
+		vv_ring_init(&rxq->ring, ring_packed(p), rxq->mz->addr,
+			     rxq->priv, vv_ring_size(&rxq->ring),
+			     ring_flags(p, false));
+		vv_ring_init(&txq->ring, ring_packed(p), txq->mz->addr,
+			     txq->priv, vv_ring_size(&txq->ring),
+			     ring_flags(p, true));
 		rxq->notify.fd = -1;
 		ret = virtio_vdpa_rxq_fill(rxq);
 		if (ret < 0) {
 			PMD_INIT_LOG(ERR, "port %u: mempool %s ran out filling Rx queue %u (%u mbufs needed per Rx queue); give the pool more mbufs\n",
 				     eth->data->port_id, rxq->mp->name, i,
-				     rxq->ring.size);
+				     vv_ring_size(&rxq->ring));
 			queues_drain(eth);
 			return ret;
 		}
-		ring_addr(&rxq->ring, &vrings[2 * i]);
-		ring_addr(&txq->ring, &vrings[2 * i + 1]);
+		vv_vring_addr_of(&rxq->ring, &vrings[2 * i]);
+		vv_vring_addr_of(&txq->ring, &vrings[2 * i + 1]);
 	}
 
 	/* ethdev takes the burst functions from here once start returns. */
-	eth->rx_pkt_burst = hash ? virtio_vdpa_recv_pkts_hash :
-		virtio_vdpa_recv_pkts;
-	eth->tx_pkt_burst = hash ? virtio_vdpa_xmit_pkts_hash :
-		virtio_vdpa_xmit_pkts;
-	PMD_INIT_LOG(INFO, "port %u: bursts for a %u-byte virtio-net header%s\n",
-		     eth->data->port_id, hdr_size,
-		     hash ? " carrying the device's RSS hash" : "");
+	bursts = virtio_vdpa_bursts_for(ring_packed(p), hash);
+	eth->rx_pkt_burst = bursts->rx;
+	eth->tx_pkt_burst = bursts->tx;
+	PMD_INIT_LOG(INFO, "port %u: bursts for %s rings, %u-byte virtio-net header\n",
+		     eth->data->port_id, bursts->name, hdr_size);
 	ctl_lock(p);
 	ret = vv_dev_start(&p->dev, vrings, 2u * nq);
 	ctl_unlock(p);
@@ -527,7 +525,7 @@ eth_dev_start(struct rte_eth_dev *eth)
 	return 0;
 }
 
-/* Folds every ring's used index into one value that changes with any. */
+/* Folds every ring's progress into one value that changes with any. */
 static uint64_t
 used_idx_signature(struct rte_eth_dev *eth)
 {
@@ -538,15 +536,13 @@ used_idx_signature(struct rte_eth_dev *eth)
 		const struct virtio_vdpa_rxq *q = eth->data->rx_queues[i];
 
 		if (q != NULL)
-			sig = sig * 65537 + __atomic_load_n(&q->ring.used->idx,
-							    __ATOMIC_ACQUIRE);
+			sig = sig * 65537 + vv_ring_progress(&q->ring);
 	}
 	for (i = 0; i < eth->data->nb_tx_queues; i++) {
 		const struct virtio_vdpa_txq *q = eth->data->tx_queues[i];
 
 		if (q != NULL)
-			sig = sig * 65537 + __atomic_load_n(&q->ring.used->idx,
-							    __ATOMIC_ACQUIRE);
+			sig = sig * 65537 + vv_ring_progress(&q->ring);
 	}
 	return sig;
 }
@@ -915,12 +911,12 @@ eth_stats_get(struct rte_eth_dev *eth, struct rte_eth_stats *st)
 			continue;
 		st->ipackets += q->stats.packets;
 		st->ibytes += q->stats.bytes;
-		st->ierrors += q->stats.errors + q->ring.bad_used;
+		st->ierrors += q->stats.errors + vv_ring_bad_count(&q->ring);
 		st->rx_nombuf += q->stats.nombuf;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			st->q_ipackets[i] = q->stats.packets;
 			st->q_ibytes[i] = q->stats.bytes;
-			st->q_errors[i] = q->stats.errors + q->ring.bad_used;
+			st->q_errors[i] = q->stats.errors + vv_ring_bad_count(&q->ring);
 		}
 	}
 	for (i = 0; i < eth->data->nb_tx_queues; i++) {
@@ -930,7 +926,7 @@ eth_stats_get(struct rte_eth_dev *eth, struct rte_eth_stats *st)
 			continue;
 		st->opackets += q->stats.packets;
 		st->obytes += q->stats.bytes;
-		st->oerrors += q->stats.errors + q->ring.bad_used;
+		st->oerrors += q->stats.errors + vv_ring_bad_count(&q->ring);
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			st->q_opackets[i] = q->stats.packets;
 			st->q_obytes[i] = q->stats.bytes;
@@ -949,7 +945,7 @@ eth_stats_reset(struct rte_eth_dev *eth)
 
 		if (q != NULL) {
 			memset(&q->stats, 0, sizeof(q->stats));
-			q->ring.bad_used = 0;
+			*vv_ring_bad_used(&q->ring) = 0;
 			q->notify.kicks = 0;
 		}
 	}
@@ -958,7 +954,7 @@ eth_stats_reset(struct rte_eth_dev *eth)
 
 		if (q != NULL) {
 			memset(&q->stats, 0, sizeof(q->stats));
-			q->ring.bad_used = 0;
+			*vv_ring_bad_used(&q->ring) = 0;
 			q->notify.kicks = 0;
 		}
 	}
@@ -1318,8 +1314,9 @@ eth_probe(struct rte_vdev_device *vdev)
 	if (p->dev.ops->caps & VV_CAP_REMOVABLE)
 		eth->data->dev_flags |= RTE_ETH_DEV_INTR_RMV;
 	eth->dev_ops = &eth_dev_ops;
-	eth->rx_pkt_burst = virtio_vdpa_recv_pkts;
-	eth->tx_pkt_burst = virtio_vdpa_xmit_pkts;
+	/* Until the first start says which layout the rings have. */
+	eth->rx_pkt_burst = virtio_vdpa_bursts_for(false, false)->rx;
+	eth->tx_pkt_burst = virtio_vdpa_bursts_for(false, false)->tx;
 	rte_eth_dev_probing_finish(eth);
 	PMD_INIT_LOG(INFO, "%s: port %u on %s, MAC " RTE_ETHER_ADDR_PRT_FMT "\n",
 		     name, eth->data->port_id, p->args.path,

@@ -15,14 +15,11 @@
 #define VV_RX_REFILL_BATCH 64
 #define VV_TX_FREE_BATCH 64
 
-void
-virtio_vdpa_kick(struct vv_split_ring *r, struct virtio_vdpa_notifier *n)
+static inline void
+notify(struct virtio_vdpa_notifier *n)
 {
 	static const uint64_t one = 1;
 
-	/* needs_kick fences: the avail index is visible before the store. */
-	if (!vv_split_needs_kick(r))
-		return;
 	n->kicks++;
 	if (n->doorbell != NULL) {
 		*n->doorbell = n->vring;
@@ -31,6 +28,46 @@ virtio_vdpa_kick(struct vv_split_ring *r, struct virtio_vdpa_notifier *n)
 	/* A full eventfd only means a kick is already pending. */
 	if (write(n->fd, &one, sizeof(one)) < 0)
 		return;
+}
+
+/* needs_kick fences: what was published is visible before the store. */
+static __rte_always_inline void
+ring_kick(struct vv_ring *r, struct virtio_vdpa_notifier *n, const bool packed)
+{
+	if (packed ? vv_packed_needs_kick(&r->packed) :
+	    vv_split_needs_kick(&r->split))
+		notify(n);
+}
+
+static __rte_always_inline void
+ring_publish(struct vv_ring *r, const bool packed)
+{
+	if (packed)
+		vv_packed_avail_publish(&r->packed);
+	else
+		vv_split_avail_publish(&r->split);
+}
+
+static __rte_always_inline uint16_t
+ring_num_free(const struct vv_ring *r, const bool packed)
+{
+	return packed ? r->packed.num_free : r->split.num_free;
+}
+
+static __rte_always_inline uint16_t
+ring_in_flight(const struct vv_ring *r, const bool packed)
+{
+	return packed ? vv_packed_in_flight(&r->packed) :
+		r->split.size - r->split.num_free;
+}
+
+void
+virtio_vdpa_kick(struct vv_ring *r, struct virtio_vdpa_notifier *n)
+{
+	if (r->is_packed)
+		ring_kick(r, n, true);
+	else
+		ring_kick(r, n, false);
 }
 
 /*
@@ -76,32 +113,43 @@ virtio_vdpa_rxq_prepare(struct virtio_vdpa_rxq *q)
  * invariant): setting the rest of rte_pktmbuf_reset's fields here, and the
  * lengths at receive, never touches its second cache line.
  */
-static inline void
-rxq_post(struct virtio_vdpa_rxq *q, struct rte_mbuf *m)
+static __rte_always_inline void
+rxq_post(struct virtio_vdpa_rxq *q, struct rte_mbuf *m, const bool packed)
 {
-	struct vv_split_ring *r = &q->ring;
-	uint16_t head = vv_split_take_one(r, q->post_len);
-	struct vring_desc *d = &r->desc[head];
+	/* The header lands in headroom so the frame starts at data_off. */
+	uint64_t addr = (uint64_t)(uintptr_t)m->buf_addr + RTE_PKTMBUF_HEADROOM -
+		q->hdr_size;
+	uint16_t id;
 
 	memcpy((char *)m + offsetof(struct rte_mbuf, rearm_data),
 	       &q->mbuf_rearm, sizeof(q->mbuf_rearm));
-	/* The header lands in headroom so the frame starts at data_off. */
-	d->addr = (uint64_t)(uintptr_t)m->buf_addr + RTE_PKTMBUF_HEADROOM -
-		q->hdr_size;
-	desc_set_len_flags(d, q->post_len, VRING_DESC_F_WRITE);
-	q->sw_ring[head] = m;
-	vv_split_avail_push(r, head);
+	if (packed) {
+		struct vv_packed_ring *r = &q->ring.packed;
+
+		id = (uint16_t)vv_packed_id_alloc(r, 1, q->post_len);
+		vv_packed_desc_put(r, id, addr, q->post_len, true, false);
+	} else {
+		struct vv_split_ring *r = &q->ring.split;
+		struct vring_desc *d;
+
+		id = vv_split_take_one(r, q->post_len);
+		d = &r->desc[id];
+		d->addr = addr;
+		desc_set_len_flags(d, q->post_len, VRING_DESC_F_WRITE);
+		vv_split_avail_push(r, id);
+	}
+	q->sw_ring[id] = m;
 }
 
 /* Posts a fresh mbuf in every free descriptor, as far as the pool lasts. */
-static inline unsigned int
-rxq_post_free(struct virtio_vdpa_rxq *q)
+static __rte_always_inline unsigned int
+rxq_post_free(struct virtio_vdpa_rxq *q, const bool packed)
 {
 	struct rte_mbuf *mbufs[VV_RX_REFILL_BATCH];
 	unsigned int total = 0;
 
-	while (q->ring.num_free > 0) {
-		unsigned int n = RTE_MIN(q->ring.num_free,
+	while (ring_num_free(&q->ring, packed) > 0) {
+		unsigned int n = RTE_MIN(ring_num_free(&q->ring, packed),
 					 (uint16_t)VV_RX_REFILL_BATCH), i;
 
 		if (unlikely(rte_mempool_get_bulk(q->mp, (void **)mbufs,
@@ -110,70 +158,105 @@ rxq_post_free(struct virtio_vdpa_rxq *q)
 			break;
 		}
 		for (i = 0; i < n; i++)
-			rxq_post(q, mbufs[i]);
+			rxq_post(q, mbufs[i], packed);
 		total += n;
 	}
 	return total;
 }
 
-static inline void
-rxq_refill(struct virtio_vdpa_rxq *q)
+static __rte_always_inline void
+rxq_refill(struct virtio_vdpa_rxq *q, const bool packed)
 {
-	if (rxq_post_free(q) > 0) {
-		vv_split_avail_publish(&q->ring);
-		virtio_vdpa_kick(&q->ring, &q->notify);
+	if (rxq_post_free(q, packed) > 0) {
+		ring_publish(&q->ring, packed);
+		ring_kick(&q->ring, &q->notify, packed);
 	}
 }
 
 int
 virtio_vdpa_rxq_fill(struct virtio_vdpa_rxq *q)
 {
+	bool packed = q->ring.is_packed;
+
 	/*
 	 * No kick decision: the device is not running yet, and with
 	 * EVENT_IDX a decision closes the window over these buffers, so the
 	 * kick after DRIVER_OK would find nothing left to kick for.
 	 */
-	if (rxq_post_free(q) > 0)
-		vv_split_avail_publish(&q->ring);
-	return q->ring.num_free == 0 ? 0 : -ENOMEM;
+	if ((packed ? rxq_post_free(q, true) : rxq_post_free(q, false)) > 0)
+		ring_publish(&q->ring, packed);
+	return ring_num_free(&q->ring, packed) == 0 ? 0 : -ENOMEM;
 }
 
-/* Takes one used entry as an mbuf sized to what the device wrote. */
-static inline struct rte_mbuf *
-rxq_take(struct virtio_vdpa_rxq *q, uint32_t *len)
+/*
+ * The next used entry, each field read once. Split rings know how many
+ * entries are pending; packed rings ask the descriptor.
+ */
+static __rte_always_inline enum vv_used
+rx_read(const struct virtio_vdpa_rxq *q, uint16_t pending, uint16_t *id,
+	uint32_t *len, const bool packed)
 {
-	int id = vv_split_used_pop(&q->ring, len);
-	struct rte_mbuf *m;
+	if (packed)
+		return vv_packed_used_read(&q->ring.packed, id, len);
+	if (pending == 0)
+		return VV_USED_NONE;
+	return vv_split_used_read(&q->ring.split, id, len);
+}
 
-	if (unlikely(id < 0))
-		return NULL;
-	m = q->sw_ring[id];
+/* Consumes the entry just read for id, and returns its slot and mbuf. */
+static __rte_always_inline struct rte_mbuf *
+rx_take(struct virtio_vdpa_rxq *q, uint16_t id, const bool packed)
+{
+	struct rte_mbuf *m = q->sw_ring[id];
+
 	q->sw_ring[id] = NULL;
-	vv_split_put_one(&q->ring, (uint16_t)id);
+	if (packed) {
+		vv_packed_used_take(&q->ring.packed, id);
+	} else {
+		vv_split_used_skip(&q->ring.split);
+		vv_split_put_one(&q->ring.split, id);
+	}
 	return m;
 }
 
-/* Drops the next used entry, which did not validate. */
-static void
-rxq_drop_one(struct virtio_vdpa_rxq *q)
+/*
+ * Drops the entry just read: one naming no buffer only moves the ring on
+ * (bad_used); one with a bad length, or too short for a frame, gives its
+ * slot back and its mbuf to the pool.
+ */
+static __rte_noinline void
+rx_drop(struct virtio_vdpa_rxq *q, enum vv_used u, uint16_t id,
+	const bool packed)
 {
-	uint32_t len;
-	struct rte_mbuf *m = rxq_take(q, &len);
-
-	/* An invalid entry is counted in bad_used by the pop. */
-	if (m != NULL) {
-		rte_pktmbuf_free(m);
-		q->stats.errors++;
+	if (u == VV_USED_BAD_ID) {
+		if (packed)
+			vv_packed_used_reject(&q->ring.packed);
+		else
+			vv_split_used_reject(&q->ring.split);
+		return;
 	}
+	rte_pktmbuf_free(rx_take(q, id, packed));
+	if (u == VV_USED_BAD_LEN)
+		(*vv_ring_bad_used(&q->ring))++;
+	else
+		q->stats.errors++;
+}
+
+/* True once n used entries are there, counting the one just read. */
+static __rte_always_inline bool
+rx_ready(const struct virtio_vdpa_rxq *q, uint16_t pending, uint16_t n,
+	 const bool packed)
+{
+	if (packed)
+		return vv_packed_used_ready(&q->ring.packed, n - 1);
+	return pending >= n;
 }
 
 /* The hash the device steered the frame by, from its header. */
 static inline void
-rxq_hash(struct rte_mbuf *m, uint16_t hdr_size)
+rx_hash(struct rte_mbuf *m, const void *hdr)
 {
-	const struct virtio_net_hdr_v1_hash *h =
-		(const void *)((char *)m->buf_addr + RTE_PKTMBUF_HEADROOM -
-			       hdr_size);
+	const struct virtio_net_hdr_v1_hash *h = hdr;
 
 	if (h->hash_report != VIRTIO_NET_HASH_REPORT_NONE) {
 		m->hash.rss = rte_le_to_cpu_32(h->hash_value);
@@ -181,49 +264,56 @@ rxq_hash(struct rte_mbuf *m, uint16_t hdr_size)
 	}
 }
 
-/*
- * A frame in `nbufs` buffers (mergeable Rx), the first one already checked
- * by the caller. Returns the chain, or NULL when the frame is dropped or
- * not complete yet (*wait set: nothing was consumed).
- */
-static struct rte_mbuf *
-rxq_take_merged(struct virtio_vdpa_rxq *q, uint16_t nbufs, uint16_t *pending,
-		bool *wait, const bool hash)
+/* An mbuf as the first (or only) buffer of a frame of `len` bytes. */
+static __rte_always_inline void
+rx_complete(struct rte_mbuf *m, uint32_t len, const void *hdr,
+	    const bool hash)
 {
-	struct vv_split_ring *r = &q->ring;
-	struct rte_mbuf *head, *prev, *m;
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	m->ol_flags = 0;
+	m->packet_type = 0;
+	if (hash)
+		rx_hash(m, hdr);
+}
+
+/*
+ * A frame in `nbufs` buffers (mergeable Rx), all of them published. The
+ * first, id with len, was read and checked by the caller and is used as
+ * read: a device rewriting its entry meanwhile changes nothing. Returns
+ * the chain, or NULL when the frame is dropped.
+ */
+static __rte_always_inline struct rte_mbuf *
+rx_merge(struct virtio_vdpa_rxq *q, uint16_t id, uint32_t len, uint16_t nbufs,
+	 uint16_t *pending, const bool packed, const bool hash)
+{
 	uint16_t hdr_size = q->hdr_size, i;
-	uint32_t len;
+	struct rte_mbuf *head, *prev, *m;
+	void *hdr;
 	bool bad = false;
 
-	*wait = false;
-	if (nbufs > *pending) {
-		/* A count no ring can hold is a lie, not a frame in transit. */
-		if (nbufs > r->size) {
-			rxq_drop_one(q);
-			(*pending)--;
-			return NULL;
-		}
-		*wait = true;
-		return NULL;
-	}
-	head = rxq_take(q, &len);
+	head = rx_take(q, id, packed);
 	(*pending)--;
-	head->data_len = (uint16_t)(len - hdr_size);
-	head->pkt_len = len - hdr_size;
-	head->ol_flags = 0;
-	head->packet_type = 0;
-	if (hash)
-		rxq_hash(head, hdr_size);
+	hdr = (char *)head->buf_addr + RTE_PKTMBUF_HEADROOM - hdr_size;
+	rx_complete(head, len - hdr_size, hdr, hash);
 	prev = head;
 	for (i = 1; i < nbufs; i++) {
-		m = rxq_take(q, &len);
-		(*pending)--;
-		if (unlikely(m == NULL)) {
+		enum vv_used u = rx_read(q, *pending, &id, &len, packed);
+
+		/* A hole before the last buffer: the device broke its own frame. */
+		if (unlikely(u == VV_USED_NONE)) {
+			bad = true;
+			break;
+		}
+		if (unlikely(u != VV_USED_OK)) {
 			/* Keep consuming: the rest belongs to this frame. */
+			rx_drop(q, u, id, packed);
+			(*pending)--;
 			bad = true;
 			continue;
 		}
+		m = rx_take(q, id, packed);
+		(*pending)--;
 		/* Only the first buffer carries the header. */
 		m->data_off = RTE_PKTMBUF_HEADROOM - hdr_size;
 		m->data_len = (uint16_t)len;
@@ -241,46 +331,55 @@ rxq_take_merged(struct virtio_vdpa_rxq *q, uint16_t nbufs, uint16_t *pending,
 }
 
 /*
- * One body, two bursts: `hash` is a constant in each, so the burst without
- * HASH_REPORT carries not one instruction of it.
+ * One body, four bursts: `packed` and `hash` are constants in each, so a
+ * burst carries not one instruction of the layout or header it is not for.
  */
 static __rte_always_inline uint16_t
 rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
-	 const bool hash)
+	 const bool packed, const bool hash)
 {
 	struct virtio_vdpa_rxq *q = rx_queue;
-	struct vv_split_ring *r = &q->ring;
-	uint16_t pending = vv_split_used_pending(r);
+	uint16_t pending = packed ? 0 : vv_split_used_pending(&q->ring.split);
 	uint16_t nb_rx = 0, hdr_size = q->hdr_size;
 	uint64_t bytes = 0;
 
-	while (nb_rx < nb_pkts && pending > 0) {
+	while (nb_rx < nb_pkts) {
 		struct rte_mbuf *m;
+		enum vv_used u;
 		uint32_t len;
-		int id;
+		uint16_t id = 0;
+		void *hdr;
 
-		id = vv_split_used_peek(r, &len);
-		if (unlikely(id < 0 || len < hdr_size)) {
-			rxq_drop_one(q);
+		u = rx_read(q, pending, &id, &len, packed);
+		if (u == VV_USED_NONE)
+			break;
+		/* Not one byte of Ethernet is no frame. */
+		if (unlikely(u != VV_USED_OK || len <= hdr_size)) {
+			rx_drop(q, u, id, packed);
 			pending--;
 			continue;
 		}
 		m = q->sw_ring[id];
-		if (pending > 1)
-			rte_prefetch0(q->sw_ring[vv_split_used_hint(r, 1)]);
+		if (!packed && pending > 1)
+			rte_prefetch0(q->sw_ring[vv_split_used_hint(
+				&q->ring.split, 1)]);
+		hdr = (char *)m->buf_addr + RTE_PKTMBUF_HEADROOM - hdr_size;
 		if (q->mergeable) {
-			const struct virtio_net_hdr_mrg_rxbuf *hdr =
-				(const void *)((char *)m->buf_addr +
-					       RTE_PKTMBUF_HEADROOM - hdr_size);
-			uint16_t nbufs = hdr->num_buffers;
+			uint16_t nbufs =
+				((const struct virtio_net_hdr_mrg_rxbuf *)hdr)
+					->num_buffers;
 
 			if (unlikely(nbufs > 1)) {
-				bool wait;
-
-				m = rxq_take_merged(q, nbufs, &pending, &wait,
-						    hash);
-				if (wait)
+				/* More than we posted is a lie, not a wait. */
+				if (nbufs > ring_in_flight(&q->ring, packed)) {
+					rx_drop(q, VV_USED_OK, id, packed);
+					pending--;
+					continue;
+				}
+				if (!rx_ready(q, pending, nbufs, packed))
 					break;
+				m = rx_merge(q, id, len, nbufs, &pending,
+					     packed, hash);
 				if (m != NULL) {
 					bytes += m->pkt_len;
 					pkts[nb_rx++] = m;
@@ -288,46 +387,49 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 				continue;
 			}
 		}
-		vv_split_used_skip(r);
-		q->sw_ring[id] = NULL;
-		vv_split_put_one(r, (uint16_t)id);
+		rx_take(q, id, packed);
 		pending--;
-		m->data_len = (uint16_t)(len - hdr_size);
-		m->pkt_len = len - hdr_size;
-		m->ol_flags = 0;
-		m->packet_type = 0;
-		if (hash)
-			rxq_hash(m, hdr_size);
+		rx_complete(m, len - hdr_size, hdr, hash);
 		bytes += len - hdr_size;
 		pkts[nb_rx++] = m;
 	}
 	q->stats.packets += nb_rx;
 	q->stats.bytes += bytes;
-	if (r->num_free >= q->refill_thresh)
-		rxq_refill(q);
+	if (ring_num_free(&q->ring, packed) >= q->refill_thresh)
+		rxq_refill(q, packed);
 	return nb_rx;
 }
 
-uint16_t
-virtio_vdpa_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+static uint16_t
+recv_split(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	return rx_burst(rx_queue, pkts, nb_pkts, false);
+	return rx_burst(q, pkts, n, false, false);
 }
 
-uint16_t
-virtio_vdpa_recv_pkts_hash(void *rx_queue, struct rte_mbuf **pkts,
-			   uint16_t nb_pkts)
+static uint16_t
+recv_split_hash(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	return rx_burst(rx_queue, pkts, nb_pkts, true);
+	return rx_burst(q, pkts, n, false, true);
+}
+
+static uint16_t
+recv_packed(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rx_burst(q, pkts, n, true, false);
+}
+
+static uint16_t
+recv_packed_hash(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rx_burst(q, pkts, n, true, true);
 }
 
 static inline void
-txq_complete(struct virtio_vdpa_txq *q, uint16_t head,
-	     struct rte_mbuf **done, unsigned int *nb_done)
+txq_complete(struct virtio_vdpa_txq *q, uint16_t id, struct rte_mbuf **done,
+	     unsigned int *nb_done)
 {
-	done[(*nb_done)++] = q->sw_ring[head];
-	q->sw_ring[head] = NULL;
-	vv_split_chain_free(&q->ring, head);
+	done[(*nb_done)++] = q->sw_ring[id];
+	q->sw_ring[id] = NULL;
 }
 
 /*
@@ -355,6 +457,17 @@ txq_free(const struct virtio_vdpa_txq *q, struct rte_mbuf **done,
 		rte_mempool_put_bulk(done[0]->pool, (void **)done, k);
 }
 
+/* Frees what is collected once the batch could overflow. */
+static inline void
+txq_free_batch(const struct virtio_vdpa_txq *q, struct rte_mbuf **done,
+	       unsigned int *nb_done)
+{
+	if (*nb_done >= VV_TX_FREE_BATCH - 1) {
+		txq_free(q, done, *nb_done);
+		*nb_done = 0;
+	}
+}
+
 /*
  * IN_ORDER completions come as one used entry per batch: its id names the
  * batch's last chain, and the used index moves on by the batch's size.
@@ -365,7 +478,7 @@ static inline uint16_t
 txq_complete_inorder(struct virtio_vdpa_txq *q, uint16_t pending,
 		     struct rte_mbuf **done, unsigned int *nb_done)
 {
-	struct vv_split_ring *r = &q->ring;
+	struct vv_split_ring *r = &q->ring.split;
 	bool last = false;
 	uint32_t len;
 	int id, n, h;
@@ -375,6 +488,7 @@ txq_complete_inorder(struct virtio_vdpa_txq *q, uint16_t pending,
 	if (likely(id >= 0 && vv_split_inorder_is_next(r, (uint16_t)id))) {
 		vv_split_inorder_next(r, (uint16_t)id, &last);
 		txq_complete(q, (uint16_t)id, done, nb_done);
+		vv_split_chain_free(r, (uint16_t)id);
 		vv_split_used_skip(r);
 		return 1;
 	}
@@ -387,19 +501,17 @@ txq_complete_inorder(struct virtio_vdpa_txq *q, uint16_t pending,
 		return 0;
 	while ((h = vv_split_inorder_next(r, (uint16_t)id, &last)) >= 0) {
 		txq_complete(q, (uint16_t)h, done, nb_done);
-		if (*nb_done == VV_TX_FREE_BATCH) {
-			txq_free(q, done, *nb_done);
-			*nb_done = 0;
-		}
+		vv_split_chain_free(r, (uint16_t)h);
+		txq_free_batch(q, done, nb_done);
 	}
 	vv_split_used_advance(r, (uint16_t)n);
 	return (uint16_t)n;
 }
 
 static void
-txq_reclaim(struct virtio_vdpa_txq *q)
+txq_reclaim_split(struct virtio_vdpa_txq *q)
 {
-	struct vv_split_ring *r = &q->ring;
+	struct vv_split_ring *r = &q->ring.split;
 	uint16_t pending = vv_split_used_pending(r);
 	struct rte_mbuf *done[VV_TX_FREE_BATCH];
 	unsigned int nb_done = 0;
@@ -418,16 +530,68 @@ txq_reclaim(struct virtio_vdpa_txq *q)
 
 			pending--;
 			/* Counted in bad_used; the entry is ignored. */
-			if (likely(id >= 0))
+			if (likely(id >= 0)) {
 				txq_complete(q, (uint16_t)id, done, &nb_done);
+				vv_split_chain_free(r, (uint16_t)id);
+			}
 		}
-		if (nb_done >= VV_TX_FREE_BATCH - 1) {
-			txq_free(q, done, nb_done);
-			nb_done = 0;
-		}
+		txq_free_batch(q, done, &nb_done);
 	}
 	if (nb_done > 0)
 		txq_free(q, done, nb_done);
+}
+
+static void
+txq_reclaim_packed(struct virtio_vdpa_txq *q)
+{
+	struct vv_packed_ring *r = &q->ring.packed;
+	struct rte_mbuf *done[VV_TX_FREE_BATCH];
+	unsigned int nb_done = 0;
+	enum vv_used u;
+	uint32_t len;
+	uint16_t id = 0;
+
+	/* Tx buffers take any length back: only the id can be wrong. */
+	while ((u = vv_packed_used_read(r, &id, &len)) != VV_USED_NONE) {
+		if (r->in_order) {
+			/*
+			 * In order, a bad id still completes the oldest
+			 * chain: the device is done with it, whatever it
+			 * wrote, and the slot comes back.
+			 */
+			int n = u == VV_USED_BAD_ID ? -1 :
+				vv_packed_inorder_batch(r, id);
+
+			if (n < 0) {
+				r->bad_used++;
+				n = 1;
+			}
+			while (n-- > 0) {
+				txq_complete(q, vv_packed_inorder_take(r),
+					     done, &nb_done);
+				txq_free_batch(q, done, &nb_done);
+			}
+			continue;
+		}
+		if (unlikely(u == VV_USED_BAD_ID)) {
+			vv_packed_used_reject(r);
+			continue;
+		}
+		vv_packed_used_take(r, id);
+		txq_complete(q, id, done, &nb_done);
+		txq_free_batch(q, done, &nb_done);
+	}
+	if (nb_done > 0)
+		txq_free(q, done, nb_done);
+}
+
+static __rte_always_inline void
+txq_reclaim(struct virtio_vdpa_txq *q, const bool packed)
+{
+	if (packed)
+		txq_reclaim_packed(q);
+	else
+		txq_reclaim_split(q);
 }
 
 static inline bool
@@ -459,23 +623,115 @@ tx_clear_header(void *hdr, const bool hash)
 		       sizeof(struct virtio_net_hdr_v1_hash) - sizeof(zero));
 }
 
+/* Posts a frame in one descriptor, its header in headroom. */
+static __rte_always_inline void
+tx_post_one(struct virtio_vdpa_txq *q, struct rte_mbuf *m, void *hdr,
+	    uint32_t len, const bool packed)
+{
+	uint64_t addr = (uint64_t)(uintptr_t)hdr;
+	uint16_t id;
+
+	/* Devices report 0 bytes for Tx buffers; some report more. */
+	if (packed) {
+		struct vv_packed_ring *r = &q->ring.packed;
+
+		id = (uint16_t)vv_packed_id_alloc(r, 1, UINT32_MAX);
+		vv_packed_desc_put(r, id, addr, len, false, false);
+	} else {
+		struct vv_split_ring *r = &q->ring.split;
+		struct vring_desc *d;
+
+		id = vv_split_take_one(r, UINT32_MAX);
+		d = &r->desc[id];
+		d->addr = addr;
+		desc_set_len_flags(d, len, 0);
+		vv_split_avail_push(r, id);
+	}
+	q->sw_ring[id] = m;
+}
+
+/*
+ * Where the next descriptor of a chain goes: split chains are linked
+ * through the ring's private table, packed ones are consecutive slots.
+ */
+struct tx_chain {
+	uint16_t head;
+	uint16_t at;		/* split: the descriptor to write next */
+};
+
+static __rte_always_inline void
+tx_chain_put(struct virtio_vdpa_txq *q, struct tx_chain *c, uint64_t addr,
+	     uint32_t len, bool more, const bool packed)
+{
+	if (packed) {
+		vv_packed_desc_put(&q->ring.packed, c->head, addr, len, false,
+				   more);
+		return;
+	}
+	q->ring.split.desc[c->at].addr = addr;
+	q->ring.split.desc[c->at].len = len;
+	c->at = vv_split_chain_next(&q->ring.split, c->at);
+}
+
+/* Posts a frame in ndesc descriptors: header first, then each segment. */
+static __rte_always_inline void
+tx_post_chain(struct virtio_vdpa_txq *q, struct rte_mbuf *m, uint16_t ndesc,
+	      bool in_headroom, const bool packed, const bool hash)
+{
+	uint16_t hdr_size = q->hdr_size;
+	struct rte_mbuf *seg;
+	struct tx_chain c;
+	int head;
+
+	head = packed ? vv_packed_id_alloc(&q->ring.packed, ndesc, UINT32_MAX) :
+		vv_split_chain_alloc(&q->ring.split, ndesc, UINT32_MAX);
+	c.head = (uint16_t)head;
+	c.at = c.head;
+	if (in_headroom) {
+		void *hdr = rte_pktmbuf_mtod_offset(m, void *, -(int)hdr_size);
+
+		tx_clear_header(hdr, hash);
+		tx_chain_put(q, &c, (uint64_t)(uintptr_t)hdr,
+			     m->data_len + hdr_size, m->next != NULL, packed);
+		seg = m->next;
+	} else {
+		tx_chain_put(q, &c, (uint64_t)(uintptr_t)&q->hdrs[c.head],
+			     hdr_size, true, packed);
+		seg = m;
+	}
+	for (; seg != NULL; seg = seg->next)
+		tx_chain_put(q, &c, rte_pktmbuf_mtod(seg, uint64_t),
+			     seg->data_len, seg->next != NULL, packed);
+	if (!packed)
+		vv_split_avail_push(&q->ring.split, c.head);
+	q->sw_ring[c.head] = m;
+}
+
+/* A frame no ring of ours can carry is dropped, not left to block the queue. */
+static __rte_noinline void
+tx_drop(struct virtio_vdpa_txq *q, struct rte_mbuf *m)
+{
+	rte_pktmbuf_free(m);
+	q->stats.errors++;
+}
+
 static __rte_always_inline uint16_t
 txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
-	 const bool hash)
+	 const bool packed, const bool hash)
 {
-	struct vv_split_ring *r = &q->ring;
-	uint16_t nb_tx, hdr_size = q->hdr_size;
+	struct vv_ring *r = &q->ring;
+	uint16_t nb_tx, nb_posted = 0, hdr_size = q->hdr_size;
+	uint16_t size = packed ? r->packed.size : r->split.size;
 	uint64_t bytes = 0;
 
-	if (r->num_free < q->reclaim_thresh)
-		txq_reclaim(q);
+	if (ring_num_free(r, packed) < q->reclaim_thresh)
+		txq_reclaim(q, packed);
 
 	for (nb_tx = 0; nb_tx < nb_pkts; nb_tx++) {
-		struct rte_mbuf *m = pkts[nb_tx], *seg;
+		struct rte_mbuf *m = pkts[nb_tx];
 		bool in_headroom = tx_header_in_headroom(m, hdr_size);
-		uint16_t ndesc = m->nb_segs + (in_headroom ? 0 : 1), id;
-		struct vring_desc *d;
-		int head;
+		/* 32 bits: 65535 segments and a header is no wrap. */
+		uint32_t ndesc = (uint32_t)m->nb_segs + (in_headroom ? 0 : 1);
 
 		/*
 		 * One descriptor, header in headroom: the common frame. Its
@@ -485,58 +741,34 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 			void *hdr = rte_pktmbuf_mtod_offset(m, void *,
 							    -(int)hdr_size);
 
-			if (unlikely(r->num_free == 0)) {
-				txq_reclaim(q);
-				if (r->num_free == 0)
+			if (unlikely(ring_num_free(r, packed) == 0)) {
+				txq_reclaim(q, packed);
+				if (ring_num_free(r, packed) == 0)
 					break;
 			}
-			id = vv_split_take_one(r, UINT32_MAX);
-			d = &r->desc[id];
 			tx_clear_header(hdr, hash);
-			d->addr = (uint64_t)(uintptr_t)hdr;
-			desc_set_len_flags(d, m->data_len + hdr_size, 0);
-			q->sw_ring[id] = m;
-			vv_split_avail_push(r, id);
+			tx_post_one(q, m, hdr, m->data_len + hdr_size, packed);
+			nb_posted++;
 			bytes += m->pkt_len;
 			continue;
 		}
-
-		if (unlikely(ndesc > r->num_free)) {
-			txq_reclaim(q);
-			if (ndesc > r->num_free)
+		if (unlikely(ndesc > size)) {
+			tx_drop(q, m);
+			continue;
+		}
+		if (unlikely(ndesc > ring_num_free(r, packed))) {
+			txq_reclaim(q, packed);
+			if (ndesc > ring_num_free(r, packed))
 				break;
 		}
-		/* Devices report 0 bytes for Tx buffers; some report more. */
-		head = vv_split_chain_alloc(r, ndesc, UINT32_MAX);
-		id = (uint16_t)head;
-		d = &r->desc[id];
-		if (in_headroom) {
-			void *hdr = rte_pktmbuf_mtod_offset(m, void *,
-							    -(int)hdr_size);
-
-			tx_clear_header(hdr, hash);
-			d->addr = (uint64_t)(uintptr_t)hdr;
-			d->len = m->data_len + hdr_size;
-			seg = m->next;
-		} else {
-			d->addr = (uint64_t)(uintptr_t)&q->hdrs[id];
-			d->len = hdr_size;
-			seg = m;
-		}
-		for (; seg != NULL; seg = seg->next) {
-			id = vv_split_chain_next(r, id);
-			d = &r->desc[id];
-			d->addr = rte_pktmbuf_mtod(seg, uint64_t);
-			d->len = seg->data_len;
-		}
-		q->sw_ring[head] = m;
-		vv_split_avail_push(r, (uint16_t)head);
+		tx_post_chain(q, m, (uint16_t)ndesc, in_headroom, packed, hash);
+		nb_posted++;
 		bytes += m->pkt_len;
 	}
-	if (likely(nb_tx > 0)) {
-		vv_split_avail_publish(r);
-		virtio_vdpa_kick(r, &q->notify);
-		q->stats.packets += nb_tx;
+	if (likely(nb_posted > 0)) {
+		ring_publish(r, packed);
+		ring_kick(r, &q->notify, packed);
+		q->stats.packets += nb_posted;
 		q->stats.bytes += bytes;
 	}
 	return nb_tx;
@@ -549,7 +781,9 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 static __rte_noinline void
 txq_send_announce(struct virtio_vdpa_txq *q, struct rte_mbuf *like)
 {
+	bool hash = q->hdr_size == sizeof(struct virtio_net_hdr_v1_hash);
 	struct rte_mbuf *m;
+	uint16_t sent;
 
 	if (like == NULL)
 		return;
@@ -557,33 +791,71 @@ txq_send_announce(struct virtio_vdpa_txq *q, struct rte_mbuf *like)
 	if (m == NULL)
 		return;
 	m->port = like->port;
-	if (txq_xmit(q, &m, 1,
-		     q->hdr_size == sizeof(struct virtio_net_hdr_v1_hash)) == 0) {
+	if (q->ring.is_packed)
+		sent = hash ? txq_xmit(q, &m, 1, true, true) :
+			txq_xmit(q, &m, 1, true, false);
+	else
+		sent = hash ? txq_xmit(q, &m, 1, false, true) :
+			txq_xmit(q, &m, 1, false, false);
+	if (sent == 0) {
 		rte_pktmbuf_free(m);
 		return;
 	}
 	__atomic_store_n(&q->announce, 0, __ATOMIC_RELEASE);
 }
 
-uint16_t
-virtio_vdpa_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+static __rte_always_inline uint16_t
+tx_burst(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
+	 const bool packed, const bool hash)
 {
 	struct virtio_vdpa_txq *q = tx_queue;
 
 	if (unlikely(__atomic_load_n(&q->announce, __ATOMIC_ACQUIRE)))
 		txq_send_announce(q, nb_pkts > 0 ? pkts[0] : NULL);
-	return txq_xmit(q, pkts, nb_pkts, false);
+	return txq_xmit(q, pkts, nb_pkts, packed, hash);
 }
 
-uint16_t
-virtio_vdpa_xmit_pkts_hash(void *tx_queue, struct rte_mbuf **pkts,
-			   uint16_t nb_pkts)
+static uint16_t
+xmit_split(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct virtio_vdpa_txq *q = tx_queue;
+	return tx_burst(q, pkts, n, false, false);
+}
 
-	if (unlikely(__atomic_load_n(&q->announce, __ATOMIC_ACQUIRE)))
-		txq_send_announce(q, nb_pkts > 0 ? pkts[0] : NULL);
-	return txq_xmit(q, pkts, nb_pkts, true);
+static uint16_t
+xmit_split_hash(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return tx_burst(q, pkts, n, false, true);
+}
+
+static uint16_t
+xmit_packed(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return tx_burst(q, pkts, n, true, false);
+}
+
+static uint16_t
+xmit_packed_hash(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return tx_burst(q, pkts, n, true, true);
+}
+
+static const struct virtio_vdpa_bursts bursts[2][2] = {
+	{
+		{ recv_split, xmit_split, "split" },
+		{ recv_split_hash, xmit_split_hash,
+		  "split, with the device's RSS hash" },
+	},
+	{
+		{ recv_packed, xmit_packed, "packed" },
+		{ recv_packed_hash, xmit_packed_hash,
+		  "packed, with the device's RSS hash" },
+	},
+};
+
+const struct virtio_vdpa_bursts *
+virtio_vdpa_bursts_for(bool packed, bool hash)
+{
+	return &bursts[packed][hash];
 }
 
 static void
@@ -600,7 +872,8 @@ sw_ring_drain(struct rte_mbuf **sw_ring, uint16_t size)
 void
 virtio_vdpa_rxq_drain(struct virtio_vdpa_rxq *q)
 {
-	sw_ring_drain(q->sw_ring, q->ring.size);
+	sw_ring_drain(q->sw_ring, vv_ring_size(&q->ring));
+	vv_ring_reset(&q->ring);
 }
 
 void
@@ -608,5 +881,6 @@ virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q)
 {
 	/* A request the stopped port never served is not for its next run. */
 	q->announce = 0;
-	sw_ring_drain(q->sw_ring, q->ring.size);
+	sw_ring_drain(q->sw_ring, vv_ring_size(&q->ring));
+	vv_ring_reset(&q->ring);
 }

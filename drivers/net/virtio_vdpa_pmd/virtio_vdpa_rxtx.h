@@ -5,16 +5,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
 
-#include "vv_split_ring.h"
+#include "vv_ring.h"
 
 struct virtio_vdpa_queue_stats {
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t errors;	/* frames dropped; bad entries are ring.bad_used */
+	/* frames dropped (Tx: too many segments); bad entries are bad_used */
+	uint64_t errors;
 	uint64_t nombuf;	/* Rx refills that found the pool empty */
 };
 
@@ -30,7 +32,7 @@ struct virtio_vdpa_notifier {
 };
 
 struct virtio_vdpa_rxq {
-	struct vv_split_ring ring;
+	struct vv_ring ring;
 	struct rte_mbuf **sw_ring;	/* mbuf posted at each descriptor */
 	struct rte_mempool *mp;
 	/* data_off, refcnt, nb_segs and port of a fresh mbuf, in one store */
@@ -48,7 +50,7 @@ struct virtio_vdpa_rxq {
 };
 
 struct virtio_vdpa_txq {
-	struct vv_split_ring ring;
+	struct vv_ring ring;
 	struct rte_mbuf **sw_ring;	/* mbuf chain at each head */
 	/*
 	 * Zeroed headers for mbufs whose headroom we may not write; the
@@ -73,18 +75,19 @@ struct virtio_vdpa_txq {
 	void *priv;
 };
 
-uint16_t virtio_vdpa_recv_pkts(void *rxq, struct rte_mbuf **pkts,
-			       uint16_t nb_pkts);
-uint16_t virtio_vdpa_xmit_pkts(void *txq, struct rte_mbuf **pkts,
-			       uint16_t nb_pkts);
 /*
- * The same, for queues whose header is struct virtio_net_hdr_v1_hash
- * (HASH_REPORT in use): the Rx one puts the device's hash in the mbuf.
+ * The bursts for a ring layout and header, chosen at every start from what
+ * was negotiated: HASH_REPORT's header (struct virtio_net_hdr_v1_hash)
+ * makes the Rx burst put the device's hash in the mbuf.
  */
-uint16_t virtio_vdpa_recv_pkts_hash(void *rxq, struct rte_mbuf **pkts,
-				    uint16_t nb_pkts);
-uint16_t virtio_vdpa_xmit_pkts_hash(void *txq, struct rte_mbuf **pkts,
-				    uint16_t nb_pkts);
+struct virtio_vdpa_bursts {
+	eth_rx_burst_t rx;
+	eth_tx_burst_t tx;
+	const char *name;
+};
+
+const struct virtio_vdpa_bursts *virtio_vdpa_bursts_for(bool packed,
+							 bool hash);
 
 /* Sets up what every refill of q writes into its mbufs. */
 void virtio_vdpa_rxq_prepare(struct virtio_vdpa_rxq *q);
@@ -96,15 +99,17 @@ void virtio_vdpa_rxq_prepare(struct virtio_vdpa_rxq *q);
  */
 int virtio_vdpa_rxq_fill(struct virtio_vdpa_rxq *q);
 
-/* Frees every mbuf still posted; only once the device is reset. */
+/*
+ * Frees every mbuf still posted and lays the ring out fresh; only once the
+ * device is reset. A burst called after that finds nothing in flight.
+ */
 void virtio_vdpa_rxq_drain(struct virtio_vdpa_rxq *q);
 void virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q);
 
 /*
  * Rings the doorbell, and counts it, if the device wants to hear of what
- * was just published (vv_split_needs_kick: its avail_event with EVENT_IDX,
- * else its NO_NOTIFY flag).
+ * was just published (the layout's needs_kick decides).
  */
-void virtio_vdpa_kick(struct vv_split_ring *r, struct virtio_vdpa_notifier *n);
+void virtio_vdpa_kick(struct vv_ring *r, struct virtio_vdpa_notifier *n);
 
 #endif
