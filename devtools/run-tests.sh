@@ -112,6 +112,15 @@ if [ $vu = 1 ]; then
 fi
 
 if [ $vu = 1 ]; then
+	note "vhost-user tests with packed rings (packed_vq=1, both drivers)"
+	if "$SRC/app/test/vhost-user/run-vu-tests.sh" --driver both --ring packed \
+		--build-dir build 2>&1 | tee "$log"; then :; else
+		stage_fail="$stage_fail vhost-user-packed"
+	fi
+	count_summary "$log"
+fi
+
+if [ $vu = 1 ]; then
 	# Only that the benchmark still runs: no rate or ratio is asserted.
 	note "benchmark smoke run (app/bench/vu-bench.sh --smoke)"
 	if "$SRC/app/bench/vu-bench.sh" --smoke --build-dir build \
@@ -131,6 +140,12 @@ if [ $vu = 1 ] && [ $asan = 1 ]; then
 		stage_fail="$stage_fail vhost-user-asan"
 	fi
 	count_summary "$log"
+	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		"$SRC/app/test/vhost-user/run-vu-tests.sh" --driver ours --ring packed \
+		--build-dir build-asan integrity cycles reconnect 2>&1 | tee "$log"; then :; else
+		stage_fail="$stage_fail vhost-user-packed-asan"
+	fi
+	count_summary "$log"
 fi
 
 # Every e2e case runs once per driver, in the same VM boots; our driver's
@@ -147,6 +162,25 @@ if [ $e2e = 1 ]; then
 		"$SRC/app/test/e2e/run-e2e.sh" --driver both --build-dir build "$@" \
 		2>&1 | tee "$log"; then :; else
 		stage_fail="$stage_fail e2e"
+	fi
+	count_summary "$log"
+fi
+
+# Packed rings on QEMU's virtio-net (packed=on) through vp_vdpa, ours only:
+# DPDK 22.11's virtio_user cannot start a packed ring there (it sends
+# SET_VRING_BASE 0x8000, which vp_vdpa refuses). txrx_counts is left out:
+# our Tx flood reaches the peer at about 1% (see doc/guides/virtio_vdpa.rst).
+E2E_PACKED="integrity,stop,cycles"
+if [ $e2e = 1 ]; then
+	note "end-to-end tests with packed rings on vp_vdpa (QEMU virtio-net, packed=on)"
+	set --
+	[ $asan = 0 ] || set -- --asan-build-dir build-asan --asan integrity
+	if VV_ASAN_OPTIONS=detect_leaks=1 \
+		VV_UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		"$SRC/app/test/e2e/run-e2e.sh" --ring packed --device vp_vdpa \
+		--driver ours --build-dir build "$@" $(echo "$E2E_PACKED" | tr ',' ' ') \
+		2>&1 | tee "$log"; then :; else
+		stage_fail="$stage_fail e2e-packed"
 	fi
 	count_summary "$log"
 fi

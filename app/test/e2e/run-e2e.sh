@@ -5,7 +5,8 @@
 #
 # Usage: run-e2e.sh [--driver ours|ref|both] [--device vduse|vp_vdpa|both]
 #                   [--build-dir DIR] [--asan-build-dir DIR --asan TEST,...]
-#                   [--timeout S] [--work-dir DIR] [TEST...]
+#                   [--ring split|packed] [--timeout S] [--work-dir DIR]
+#                   [TEST...]
 #   --driver     ours: our plugin (VV_PLUGIN, default
 #                DIR/drivers/librte_net_virtio_vdpa.so); ref: DPDK 22.11's
 #                net_virtio_user; both (default)
@@ -18,6 +19,10 @@
 #                uses it (its plugin and its vv_check, with VV_ASAN_OPTIONS
 #                and VV_UBSAN_OPTIONS) instead of --build-dir's: each test
 #                still runs once per driver, in the same boot
+#   --ring       split (default) or packed: packed_vq=1 for either driver
+#                (VV_RING=packed) on a device with packed=on; only vp_vdpa
+#                offers packed rings (DPDK 24.11's VDUSE device does not),
+#                and results are named vp_vdpa-packed/...
 #   --timeout    seconds for the whole VM run (default: 240 per driver)
 #   --work-dir   keep logs there (default: a temporary dir, kept on failure)
 #   TEST         names of app/test/e2e/test_NAME.sh (default: all)
@@ -51,6 +56,7 @@ asan_dir=
 asan_tests=
 timeout_s=
 work=
+ring=split
 while [ $# -gt 0 ]; do
 	case $1 in
 	--driver) [ $# -ge 2 ] || usage; driver=$2; shift 2 ;;
@@ -59,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--asan-build-dir) [ $# -ge 2 ] || usage; asan_dir=$2; shift 2 ;;
 	--asan) [ $# -ge 2 ] || usage; asan_tests=$(echo "$2" | tr ',' ' '); shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
+	--ring) [ $# -ge 2 ] || usage; ring=$2; shift 2 ;;
 	--work-dir) [ $# -ge 2 ] || usage; work=$2; shift 2 ;;
 	-h|--help) usage ;;
 	-*) echo "run-e2e.sh: unknown option $1" >&2; usage ;;
@@ -75,6 +82,19 @@ both) kinds="vduse vp_vdpa" ;;
 vduse|vp_vdpa) kinds=$device ;;
 *) die "--device takes vduse, vp_vdpa or both, not '$device'" ;;
 esac
+case $ring in
+split) ;;
+packed)
+	case " $kinds " in *" vp_vdpa "*) ;; *) die "--ring packed: only --device vp_vdpa offers packed rings" ;; esac
+	kinds=vp_vdpa
+	export VV_RING=packed
+	;;
+*) die "--ring takes split or packed, not '$ring'" ;;
+esac
+# How results are named: the device kind, and the ring layout unless split.
+label_of() { # KIND
+	if [ "$ring" = split ]; then echo "$1"; else echo "$1-$ring"; fi
+}
 
 if [ $# -eq 0 ]; then
 	for f in "$HERE"/test_*.sh; do
@@ -149,7 +169,7 @@ for d in $drivers; do
 	if [ "$d" = ours ] && [ -n "$plugin_problem" ]; then
 		for k in $kinds; do
 			for t in $tests; do
-				echo "FAIL $k/$t.ours: $plugin_problem" | tee -a "$summary"
+				echo "FAIL $(label_of "$k")/$t.ours: $plugin_problem" | tee -a "$summary"
 			done
 		done
 		continue
@@ -169,6 +189,7 @@ for k in $kinds; do
 		if [ "$k" = vp_vdpa ]; then
 			props=$(declared "$t" vp_vdpa-props)
 			net=$(declared "$t" vp_vdpa-netdev)
+			[ "$ring" = split ] || props="packed=on${props:+,$props}"
 		fi
 		for d in $drivers; do
 			echo "$k ${props:--}@${net:-hub} $(pair_of "$d" "$t")" >> "$groups"
@@ -204,14 +225,15 @@ for key in $(awk '{ print $1 "|" $2 }' "$groups" | awk '!seen[$0]++'); do
 		--timeout "$t_s" --work-dir "$vmw" "$HERE/guest-batch.sh" $pairs || vm_rc=$?
 	results="$vmw/results.txt"
 	[ -f "$results" ] || : > "$results"
-	grep -E '^(PASS|FAIL) ' "$results" | sed "s#^\(PASS\|FAIL\) #\1 $k/#" >> "$summary" || true
+	label=$(label_of "$k")
+	grep -E '^(PASS|FAIL) ' "$results" | sed "s#^\(PASS\|FAIL\) #\1 $label/#" >> "$summary" || true
 	for p in $pairs; do
 		id="${p#*:}.${p%%[:+]*}"
 		grep -q "^DONE $id " "$results" ||
-			echo "FAIL $k/$id: did not run to the end (VM run exited $vm_rc; console: $vmw/console.log)" |
+			echo "FAIL $label/$id: did not run to the end (VM run exited $vm_rc; console: $vmw/console.log)" |
 			tee -a "$summary"
 	done
-	timings="$timings$k: $(awk '/^DONE/ { printf "%s %ss, ", $2, $4 }' "$results")wall $(($(date +%s) - t0))s; "
+	timings="$timings$label: $(awk '/^DONE/ { printf "%s %ss, ", $2, $4 }' "$results")wall $(($(date +%s) - t0))s; "
 done
 end=$(date +%s)
 echo

@@ -26,6 +26,7 @@
 #
 # Driver side and results (here):
 #   vv_vdev [PATH] [DEVARGS]                the vdev string for VV_DRIVER
+#                                           (VV_RING=packed: packed rings)
 #   driver_testpmd VDEV [testpmd args]      one-shot driver run, stdin closed;
 #                                           sets DRV_RC DRV_LOG, returns 0;
 #                                           VV_MEMLOCK_KB: its memlock limit
@@ -242,16 +243,22 @@ dev_stats() { device_stats; }
 # ---- driver side ------------------------------------------------------------------
 # The vdev of the driver under test on PATH (default: the device started by
 # device_start), plus extra devargs.
+# VV_RING=packed adds packed_vq=1 for either driver, unless DEVARGS say.
 vv_vdev() { # [PATH] [DEVARGS]
 	_p=${1:-${VV_VDPA_DEV:-/dev/vhost-vdpa-0}}
+	_a=${2:-}
+	case ",$_a" in
+	*,packed_vq=*) ;;
+	*) if [ "${VV_RING:-split}" = packed ]; then _a="packed_vq=1${_a:+,$_a}"; fi ;;
+	esac
 	case $VV_DRIVER in
 	ref)
-		case ",${2:-}" in
-		*,queues=*) echo "net_virtio_user0,path=$_p,$2" ;;
-		*) echo "net_virtio_user0,path=$_p,queues=1${2:+,$2}" ;;
+		case ",$_a" in
+		*,queues=*) echo "net_virtio_user0,path=$_p,$_a" ;;
+		*) echo "net_virtio_user0,path=$_p,queues=1${_a:+,$_a}" ;;
 		esac
 		;;
-	ours) echo "net_virtio_vdpa0,path=$_p${2:+,$2}" ;;
+	ours) echo "net_virtio_vdpa0,path=$_p${_a:+,$_a}" ;;
 	*) vv_err "VV_DRIVER must be ours or ref, not '$VV_DRIVER'"; return 1 ;;
 	esac
 }

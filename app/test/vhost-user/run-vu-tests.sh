@@ -7,7 +7,9 @@
 # (reconnect, server mode, socket paths). Prints "N passed, N failed" last.
 #
 # Usage: run-vu-tests.sh [--driver ours|ref|both] [--build-dir DIR]
-#                        [--work-dir DIR] [TEST...]
+#                        [--ring split|packed] [--work-dir DIR] [TEST...]
+#   --ring  split (default), or packed: packed_vq=1 for either driver
+#           (VV_RING=packed), results named packed/...
 #   TEST  app/test/vhost-user/test_TEST.sh or app/test/e2e/test_TEST.sh
 #         (default: every test below for ours, the shared ones for ref)
 set -eu
@@ -27,11 +29,13 @@ usage() {
 driver=both
 build_dir=./build
 work=
+ring=split
 while [ $# -gt 0 ]; do
 	case $1 in
 	--driver) [ $# -ge 2 ] || usage; driver=$2; shift 2 ;;
 	--build-dir) [ $# -ge 2 ] || usage; build_dir=$2; shift 2 ;;
 	--work-dir) [ $# -ge 2 ] || usage; work=$2; shift 2 ;;
+	--ring) [ $# -ge 2 ] || usage; ring=$2; shift 2 ;;
 	-h|--help) usage ;;
 	-*) echo "run-vu-tests.sh: unknown option $1" >&2; usage ;;
 	*) break ;;
@@ -41,6 +45,11 @@ case $driver in
 both) drivers="ref ours" ;;
 ours|ref) drivers=$driver ;;
 *) echo "run-vu-tests.sh: --driver takes ours, ref or both" >&2; exit 2 ;;
+esac
+case $ring in
+split) prefix= ;;
+packed) prefix=packed/; export VV_RING=packed ;;
+*) echo "run-vu-tests.sh: --ring takes split or packed" >&2; exit 2 ;;
 esac
 case $build_dir in /*) ;; *) build_dir=$(pwd)/${build_dir#./} ;; esac
 
@@ -88,12 +97,13 @@ for drv in $drivers; do
 	fi
 	for t in $tests; do
 		s=$(script_of "$t")
-		id="$t.$drv"
+		id="$prefix$t.$drv"
 		out="$work/$id.out"
 		echo "==== $id"
 		t0=$(date +%s)
 		VV_DRIVER=$drv VV_OUT="$work/logs/$id" timeout -k 10 600 sh "$s" \
 			> "$out" 2>&1 && rc=0 || rc=$?
+		[ -z "$prefix" ] || sed -i "s#^\(PASS\|FAIL\) #\1 $prefix#" "$out"
 		cat "$out"
 		grep -E '^(PASS|FAIL) ' "$out" >> "$summary" || true
 		if [ $rc != 0 ] && ! grep -q '^FAIL ' "$out"; then
