@@ -11,11 +11,14 @@
  * Needs EAL for mempools: runs with --no-huge --no-pci, no device.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -734,6 +737,90 @@ test_tx_announce_request(void **state)
 }
 
 /*
+ * D1: a device that rewrites a used entry between two reads of it. Every
+ * access to the ring's page faults and is single-stepped; the entry under
+ * test reads honestly twice (its id and its length, once each) and lies
+ * from then on: id out of range, length below the header. Before the fix
+ * the merged path read the entry a second time and took a NULL mbuf or a
+ * wrapped length.
+ */
+static struct {
+	void *page;
+	uintptr_t id, len;	/* addresses of the entry's two fields */
+	unsigned int reads;
+	struct sigaction old_segv;	/* cmocka's, for a real crash */
+} lie;
+
+static void
+lie_on_fault(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	/* A fault elsewhere is a real crash: let it be one. */
+	if (a - (uintptr_t)lie.page >= 4096) {
+		sigaction(sig, &lie.old_segv, NULL);
+		return;
+	}
+	mprotect(lie.page, 4096, PROT_READ | PROT_WRITE);
+	if ((a == lie.id || a == lie.len) && lie.reads++ >= 2) {
+		*(volatile uint32_t *)lie.id = 0xffff;
+		*(volatile uint32_t *)lie.len = 2;
+	}
+	/* Let the access through, and fault again right after it. */
+	uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
+}
+
+static void
+lie_on_step(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+
+	(void)sig;
+	(void)si;
+	mprotect(lie.page, 4096, PROT_NONE);
+	uc->uc_mcontext.gregs[REG_EFL] &= ~0x100;
+}
+
+static void
+test_rx_used_rewritten_d1(void **state)
+{
+	struct sigaction segv = { .sa_sigaction = lie_on_fault,
+				  .sa_flags = SA_SIGINFO };
+	struct sigaction step = { .sa_sigaction = lie_on_step,
+				  .sa_flags = SA_SIGINFO };
+	struct sigaction old_step;
+	struct virtio_vdpa_rxq q;
+	struct rte_mbuf *pkts[RING];
+	struct vring_used_elem *e;
+	uint16_t n, i;
+
+	(void)state;
+	rxq_new(&q, true);
+	dev_rx_frame(&q.ring.split, 2000, 2);
+	e = &q.ring.split.used->ring[0];
+	lie.page = (void *)((uintptr_t)e & ~(uintptr_t)4095);
+	lie.id = (uintptr_t)&e->id;
+	lie.len = (uintptr_t)&e->len;
+	lie.reads = 0;
+	assert_int_equal(sigaction(SIGSEGV, &segv, &lie.old_segv), 0);
+	assert_int_equal(sigaction(SIGTRAP, &step, &old_step), 0);
+	mprotect(lie.page, 4096, PROT_NONE);
+	n = rx_burst(&q, pkts, RING);
+	mprotect(lie.page, 4096, PROT_READ | PROT_WRITE);
+	sigaction(SIGSEGV, &lie.old_segv, NULL);
+	sigaction(SIGTRAP, &old_step, NULL);
+	/* The entry was read, each field once, and then never again. */
+	assert_int_equal(lie.reads, 2);
+	assert_int_equal(n, 1);
+	assert_int_equal(pkts[0]->pkt_len, 2000);
+	assert_int_equal(pkts[0]->nb_segs, 2);
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(pkts[i]);
+	rxq_done(&q);
+}
+
+/*
  * D2: num_buffers beyond the buffers in flight is a lie, not a frame in
  * transit: before, Rx waited for it for good.
  */
@@ -923,6 +1010,7 @@ main(void)
 		cmocka_unit_test(test_tx_event_idx_kicks),
 		cmocka_unit_test(test_tx_no_notify_kicks),
 		cmocka_unit_test(test_tx_announce_request),
+		cmocka_unit_test(test_rx_used_rewritten_d1),
 		cmocka_unit_test(test_rx_num_buffers_beyond_in_flight_d2),
 		cmocka_unit_test(test_rx_bad_length_returns_slot_d3),
 		cmocka_unit_test(test_tx_too_many_segments_d4),
