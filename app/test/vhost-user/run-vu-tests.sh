@@ -99,6 +99,7 @@ for drv in $drivers; do
 		s=$(script_of "$t")
 		id="$prefix$t.$drv"
 		out="$work/$id.out"
+		mkdir -p "${out%/*}"
 		echo "==== $id"
 		t0=$(date +%s)
 		VV_DRIVER=$drv VV_OUT="$work/logs/$id" timeout -k 10 600 sh "$s" \
