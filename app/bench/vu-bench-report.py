@@ -23,6 +23,9 @@ PATHS = {
     "inorder": "mrg_rxbuf=0,in_order=1",
     "nomrg": "mrg_rxbuf=0,in_order=0",
     "mrg": "mrg_rxbuf=1,in_order=0",
+    "packed": "packed_vq=1,mrg_rxbuf=1,in_order=1",
+    "packed_inorder": "packed_vq=1,mrg_rxbuf=0,in_order=1",
+    "packed_nomrg": "packed_vq=1,mrg_rxbuf=0,in_order=0",
 }
 SLOTS = ("ours", "ref")
 
@@ -36,6 +39,11 @@ REF_FUNCS = {
     "vectorized Rx": "virtio_recv_pkts_vec",
     "inorder Tx": "virtio_xmit_pkts_inorder",
     "standard Tx": "virtio_xmit_pkts",
+    "packed ring vectorized Rx": "virtio_recv_pkts_packed_vec",
+    "packed ring mergeable buffer Rx": "virtio_recv_mergeable_pkts_packed",
+    "packed ring standard Rx": "virtio_recv_pkts_packed",
+    "packed ring vectorized Tx": "virtio_xmit_pkts_packed_vec",
+    "packed ring standard Tx": "virtio_xmit_pkts_packed",
 }
 
 

@@ -16,7 +16,9 @@
 # Cases: tx (driver txonly -> peer rxonly), rx (peer txonly -> driver
 # rxonly), loop (driver io <-> peer io or macswap). Paths: default
 # (mrg_rxbuf=1,in_order=1), inorder (mrg_rxbuf=0,in_order=1), nomrg
-# (mrg_rxbuf=0,in_order=0); mrg (mrg_rxbuf=1,in_order=0) on request.
+# (mrg_rxbuf=0,in_order=0), and the same on packed rings (packed_vq=1):
+# packed, packed_inorder, packed_nomrg; mrg (mrg_rxbuf=1,in_order=0) on
+# request.
 #
 # Either slot can be pointed at another driver, so the harness can be
 # checked before our vhost-user backend exists:
@@ -35,7 +37,7 @@ out=
 json=
 build=$SRC/build
 cases="tx rx loop"
-paths="default inorder nomrg"
+paths="default inorder nomrg packed packed_inorder packed_nomrg"
 sizes="64 1518"
 ring=256
 burst=32
@@ -70,7 +72,7 @@ if [ $smoke = 1 ]; then
 	reps=1
 	secs=1
 	warmup=0.5
-	paths=default
+	paths="default packed"
 	sizes=64
 	cost_packets=20000
 	# CI runs it between other suites; waiting for quiet CPUs buys nothing
@@ -129,8 +131,8 @@ for c in $cases; do
 	case $c in tx|rx|loop) ;; *) echo "vu-bench: unknown case '$c' (tx rx loop)" >&2; exit 2 ;; esac
 done
 for p in $paths; do
-	case $p in default|inorder|nomrg|mrg) ;;
-	*) echo "vu-bench: unknown path '$p' (default inorder nomrg mrg)" >&2; exit 2 ;;
+	case $p in default|inorder|nomrg|mrg|packed|packed_inorder|packed_nomrg) ;;
+	*) echo "vu-bench: unknown path '$p' (default inorder nomrg mrg packed packed_inorder packed_nomrg)" >&2; exit 2 ;;
 	esac
 done
 for s in $sizes $cost_sizes; do
@@ -164,6 +166,9 @@ path_args() {
 	inorder) echo "mrg_rxbuf=0,in_order=1" ;;
 	nomrg) echo "mrg_rxbuf=0,in_order=0" ;;
 	mrg) echo "mrg_rxbuf=1,in_order=0" ;;
+	packed) echo "packed_vq=1,mrg_rxbuf=1,in_order=1" ;;
+	packed_inorder) echo "packed_vq=1,mrg_rxbuf=0,in_order=1" ;;
+	packed_nomrg) echo "packed_vq=1,mrg_rxbuf=0,in_order=0" ;;
 	esac
 }
 
@@ -563,9 +568,8 @@ setup_hugepages
 nrates=0
 for c in $cases; do for p in $paths; do for s in $sizes; do nrates=$((nrates + 2)); done; done; done
 nrates=$((nrates * reps))
-# The smoke test proves the callgrind tooling works; one path does that.
+# The smoke test proves the callgrind tooling works on both ring layouts.
 cpaths=$paths
-[ $smoke = 1 ] && cpaths=$(echo "$paths" | awk '{ print $1 }')
 ncost=0
 if [ $cost = 1 ]; then
 	for p in $cpaths; do for s in $cost_sizes; do ncost=$((ncost + 4)); done; done
