@@ -255,11 +255,17 @@ vv_packed_used_ready(const struct vv_packed_ring *r, uint16_t ahead)
 		(vv_packed_wrap(r, pos) ? VV_PACKED_F_WRAP_BITS : 0);
 }
 
-/* Consumes the used descriptor of id (read as VV_USED_OK or _BAD_LEN). */
+/*
+ * Consumes the used descriptor of id (read as VV_USED_OK or _BAD_LEN). The
+ * device skips the chain's length; after a rejected descriptor (one slot)
+ * that could overshoot what we made available, so it stops there.
+ */
 static inline void
 vv_packed_used_take(struct vv_packed_ring *r, uint16_t id)
 {
-	r->used_pos += r->ndesc[id];
+	uint16_t room = (uint16_t)(r->avail_pos - r->used_pos);
+
+	r->used_pos += r->ndesc[id] <= room ? r->ndesc[id] : room;
 	vv_packed_id_free(r, id);
 }
 
