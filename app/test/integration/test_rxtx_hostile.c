@@ -30,6 +30,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "packed_device_model.h"
 #include "virtio_vdpa_rxtx.h"
 
 #define RING 64
@@ -325,8 +326,10 @@ txq_new(struct virtio_vdpa_txq *q, bool in_order)
 	txq_new_flags(q, in_order ? VV_SPLIT_IN_ORDER : 0);
 }
 
+/* Sends n fresh 60-byte frames through burst; returns how many went. */
 static uint16_t
-tx_some(struct virtio_vdpa_txq *q, uint16_t n)
+tx_some_with(struct virtio_vdpa_txq *q, uint16_t n,
+	     uint16_t (*burst)(void *, struct rte_mbuf **, uint16_t))
 {
 	struct rte_mbuf *pkts[RING];
 	uint16_t i, sent;
@@ -336,10 +339,16 @@ tx_some(struct virtio_vdpa_txq *q, uint16_t n)
 		assert_non_null(pkts[i]);
 		rte_pktmbuf_append(pkts[i], 60);
 	}
-	sent = tx_burst(q, pkts, n);
+	sent = burst(q, pkts, n);
 	for (i = sent; i < n; i++)
 		rte_pktmbuf_free(pkts[i]);
 	return sent;
+}
+
+static uint16_t
+tx_some(struct virtio_vdpa_txq *q, uint16_t n)
+{
+	return tx_some_with(q, n, tx_burst);
 }
 
 /* Even after a failed assertion, the next test has 12-byte headers. */
@@ -989,6 +998,317 @@ test_rx_header_only_d6(void **state)
 	rxq_done(&q);
 }
 
+/* ---- the same bursts on packed rings ---------------------------------- */
+
+static struct pdev pd;
+
+static uint16_t
+prx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return virtio_vdpa_bursts_for(true, false)->rx(q, pkts, n);
+}
+
+static uint16_t
+ptx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return virtio_vdpa_bursts_for(true, false)->tx(q, pkts, n);
+}
+
+static void
+packed_mem(size_t extra)
+{
+	fx.shm = aligned_alloc(4096, RTE_ALIGN(vv_ring_shared_size(true, RING) +
+					       extra, 4096));
+	fx.priv = malloc(vv_ring_priv_size(true, RING));
+}
+
+static void
+prxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
+{
+	memset(q, 0, sizeof(*q));
+	memset(&fx, 0, sizeof(fx));
+	packed_mem(0);
+	assert_int_equal(vv_ring_init(&q->ring, true, fx.shm, fx.priv, RING, 0),
+			 0);
+	/* A polling device: no kicks. */
+	q->ring.packed.device_event->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
+	pdev_init(&pd, q->ring.packed.desc, RING);
+	q->sw_ring = fx.sw;
+	q->mp = pool;
+	q->hdr_size = HDR;
+	q->mergeable = mergeable;
+	q->refill_thresh = 1;
+	q->notify.fd = -1;
+	virtio_vdpa_rxq_prepare(q);
+	assert_int_equal(virtio_vdpa_rxq_fill(q), 0);
+}
+
+/*
+ * Delivers a frame of len bytes over nbufs buffers, its header saying
+ * num_buffers; returns the first buffer's id.
+ */
+static uint16_t
+pdev_rx_frame(uint32_t len, uint16_t nbufs, uint16_t num_buffers)
+{
+	uint16_t i, first = 0;
+
+	for (i = 0; i < nbufs; i++) {
+		struct pdev_buf b;
+		uint8_t *buf;
+		uint32_t n;
+
+		assert_true(pdev_take(&pd, &b));
+		assert_int_equal(b.ndesc, 1);
+		assert_true(b.writable[0]);
+		buf = (uint8_t *)(uintptr_t)b.addr[0];
+		if (i == 0) {
+			struct virtio_net_hdr_mrg_rxbuf h = {
+				.num_buffers = num_buffers,
+			};
+
+			memcpy(buf, &h, HDR);
+			n = RTE_MIN(len + HDR, b.len[0]);
+			memset(buf + HDR, 0x5a, n - HDR);
+			len -= n - HDR;
+		} else {
+			n = RTE_MIN(len, b.len[0]);
+			memset(buf, 0x5a, n);
+			len -= n;
+		}
+		if (i == 0)
+			first = b.id;
+		pdev_put_used(&pd, b.id, n, 1);
+	}
+	return first;
+}
+
+static uint16_t
+prx_all(struct virtio_vdpa_rxq *q, uint32_t *bytes)
+{
+	struct rte_mbuf *pkts[RING];
+	uint16_t n = prx_burst(q, pkts, RING), i;
+
+	*bytes = 0;
+	for (i = 0; i < n; i++) {
+		assert_int_equal(pkts[i]->pkt_len, rte_pktmbuf_pkt_len(pkts[i]));
+		*bytes += pkts[i]->pkt_len;
+		rte_pktmbuf_free(pkts[i]);
+	}
+	return n;
+}
+
+static void
+test_packed_rx_honest(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	uint32_t bytes;
+	int lap;
+
+	(void)state;
+	prxq_new(&q, true);
+	/* Enough laps for both wrap counters to flip many times. */
+	for (lap = 0; lap < 100; lap++) {
+		pdev_rx_frame(60, 1, 1);
+		pdev_rx_frame(9000, 5, 5);
+		assert_int_equal(prx_all(&q, &bytes), 2);
+		assert_int_equal(bytes, 9060);
+	}
+	assert_int_equal(q.stats.errors, 0);
+	assert_int_equal(q.ring.packed.bad_used, 0);
+	rxq_done(&q);
+}
+
+static void
+test_packed_rx_hostile(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	struct pdev_buf b;
+	uint32_t bytes;
+	uint16_t id;
+	int i;
+
+	(void)state;
+	prxq_new(&q, true);
+	/* A buffer claimed twice, then an id out of range: one slot each. */
+	q.refill_thresh = RING;
+	id = pdev_rx_frame(60, 1, 1);
+	pdev_put_used(&pd, id, HDR + 60, 1);
+	pdev_put_used(&pd, RING + 5, 100, 1);
+	assert_int_equal(prx_all(&q, &bytes), 1);
+	assert_int_equal(bytes, 60);
+	assert_int_equal(q.ring.packed.bad_used, 2);
+	/* Its lies overwrote two buffers it had not read: those are gone. */
+	pd.avail_idx = pd.used_idx;
+	q.refill_thresh = 1;
+	/* Longer than posted, then exactly the header: buffers come back. */
+	for (i = 0; i < 3 * RING; i++) {
+		assert_true(pdev_take(&pd, &b));
+		pdev_put_used(&pd, b.id, i % 2 ? HDR : b.len[0] + 1, 1);
+		assert_int_equal(prx_all(&q, &bytes), 0);
+	}
+	assert_int_equal(q.ring.packed.num_free, 0);	/* all refilled */
+	/* num_buffers beyond the buffers in flight: dropped, not awaited. */
+	pdev_rx_frame(60, 1, RING + 1);
+	pdev_rx_frame(60, 1, 1);
+	assert_int_equal(prx_all(&q, &bytes), 1);
+	assert_int_equal(bytes, 60);
+	/* After stop, a late used descriptor names nothing in flight. */
+	assert_true(pdev_take(&pd, &b));
+	virtio_vdpa_rxq_drain(&q);
+	pdev_init(&pd, q.ring.packed.desc, RING);
+	pdev_put_used(&pd, b.id, 100, 1);
+	assert_int_equal(prx_all(&q, &bytes), 0);
+	rxq_done(&q);
+}
+
+static void
+ptxq_new(struct virtio_vdpa_txq *q, unsigned int flags)
+{
+	memset(q, 0, sizeof(*q));
+	memset(&fx, 0, sizeof(fx));
+	packed_mem(sizeof(q->hdrs[0]) * RING);
+	assert_int_equal(vv_ring_init(&q->ring, true, fx.shm, fx.priv, RING,
+				      flags), 0);
+	q->ring.packed.device_event->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
+	pdev_init(&pd, q->ring.packed.desc, RING);
+	q->hdrs = (void *)((char *)fx.shm + vv_ring_shared_size(true, RING));
+	memset(q->hdrs, 0, sizeof(q->hdrs[0]) * RING);
+	q->sw_ring = fx.sw;
+	q->hdr_size = HDR;
+	q->reclaim_thresh = RING;
+	q->notify.fd = -1;
+}
+
+static void
+ptxq_done(struct virtio_vdpa_txq *q)
+{
+	virtio_vdpa_txq_drain(q);
+	free(fx.shm);
+	free(fx.priv);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+}
+
+static void
+test_packed_tx(void **state)
+{
+	struct virtio_vdpa_txq q;
+	struct rte_mbuf *pkts[3];
+	struct pdev_buf b;
+	int lap;
+
+	(void)state;
+	ptxq_new(&q, 0);
+	for (lap = 0; lap < 100; lap++) {
+		/* A lone frame, a 3-segment chain, and a frame in a shared mbuf
+		 * (its header then takes a descriptor of its own). */
+		pkts[0] = chain_of(1);
+		pkts[1] = chain_of(3);
+		pkts[2] = chain_of(1);
+		rte_mbuf_refcnt_update(pkts[2], 1);
+		assert_int_equal(ptx_burst(&q, pkts, 3), 3);
+		assert_true(pdev_take(&pd, &b));
+		assert_int_equal(b.ndesc, 1);
+		assert_int_equal(b.len[0], HDR + 10);
+		assert_false(b.writable[0]);
+		pdev_put_used(&pd, b.id, 0, b.ndesc);
+		assert_true(pdev_take(&pd, &b));
+		assert_int_equal(b.ndesc, 3);
+		pdev_put_used(&pd, b.id, 0, b.ndesc);
+		assert_true(pdev_take(&pd, &b));
+		assert_int_equal(b.ndesc, 2);
+		assert_int_equal(b.len[0], HDR);
+		pdev_put_used(&pd, b.id, 0, b.ndesc);
+		rte_pktmbuf_free(pkts[2]);	/* our reference */
+	}
+	/* Reclaimed on the next burst: only that frame's mbufs are in use. */
+	pkts[0] = chain_of(1);
+	assert_int_equal(ptx_burst(&q, pkts, 1), 1);
+	assert_int_equal(q.ring.packed.num_free, RING - 1);
+	/* More segments than descriptors: freed and counted, never stuck. */
+	pkts[0] = chain_of(RING + 1);
+	pkts[1] = chain_of(1);
+	assert_int_equal(ptx_burst(&q, pkts, 2), 2);
+	assert_int_equal(q.stats.errors, 1);
+	/* A full ring refuses, and frees nothing of the caller's. */
+	while (q.ring.packed.num_free > 0) {
+		pkts[0] = chain_of(1);
+		assert_int_equal(ptx_burst(&q, pkts, 1), 1);
+	}
+	pkts[0] = chain_of(1);
+	assert_int_equal(ptx_burst(&q, pkts, 1), 0);
+	rte_pktmbuf_free(pkts[0]);
+	ptxq_done(&q);
+}
+
+static void
+test_packed_tx_inorder_batch(void **state)
+{
+	struct virtio_vdpa_txq q;
+	struct rte_mbuf *pkts[8];
+	struct pdev_buf b;
+	uint16_t last = 0, skip = 0;
+	int lap, i;
+
+	(void)state;
+	ptxq_new(&q, VV_RING_IN_ORDER);
+	for (lap = 0; lap < 60; lap++) {
+		for (i = 0; i < 8; i++)
+			pkts[i] = chain_of((uint16_t)(1 + i % 2));
+		assert_int_equal(ptx_burst(&q, pkts, 8), 8);
+		/* DPDK's vhost: one used descriptor for the batch, its last id. */
+		skip = 0;
+		for (i = 0; i < 8; i++) {
+			assert_true(pdev_take(&pd, &b));
+			last = b.id;
+			skip += b.ndesc;
+		}
+		pdev_put_used(&pd, last, 0, skip);
+	}
+	/* A bad id still completes the oldest: no slot lost. */
+	pkts[0] = chain_of(1);
+	assert_int_equal(ptx_burst(&q, pkts, 1), 1);
+	assert_int_equal(q.ring.packed.num_free, RING - 1);
+	assert_true(pdev_take(&pd, &b));
+	pdev_put_used(&pd, 0xffff, 0, 1);
+	pkts[0] = chain_of(1);
+	assert_int_equal(ptx_burst(&q, pkts, 1), 1);
+	assert_int_equal(q.ring.packed.bad_used, 1);
+	assert_int_equal(q.ring.packed.num_free, RING - 1);
+	ptxq_done(&q);
+}
+
+static void
+test_packed_tx_kicks(void **state)
+{
+	struct virtio_vdpa_txq q;
+	int fd = eventfd(0, EFD_NONBLOCK);
+	struct vring_packed_desc_event *ev;
+
+	(void)state;
+	assert_true(fd >= 0);
+	ptxq_new(&q, VV_RING_EVENT_IDX);
+	q.notify.fd = fd;
+	ev = q.ring.packed.device_event;
+	/* The device wants to hear of slot 3 of the first lap. */
+	ev->off_wrap = 3 | 0x8000;
+	ev->flags = VRING_PACKED_EVENT_FLAG_DESC;
+	assert_int_equal(tx_some_with(&q, 2, ptx_burst), 2);	/* 0, 1 */
+	assert_int_equal(kicks_seen(fd), 0);
+	assert_int_equal(tx_some_with(&q, 2, ptx_burst), 2);	/* 2, 3 */
+	assert_int_equal(kicks_seen(fd), 1);
+	assert_int_equal(tx_some_with(&q, 1, ptx_burst), 1);	/* 4 */
+	assert_int_equal(kicks_seen(fd), 0);
+	ev->flags = VRING_PACKED_EVENT_FLAG_ENABLE;
+	assert_int_equal(tx_some_with(&q, 1, ptx_burst), 1);
+	assert_int_equal(kicks_seen(fd), 1);
+	ev->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
+	assert_int_equal(tx_some_with(&q, 1, ptx_burst), 1);
+	assert_int_equal(kicks_seen(fd), 0);
+	assert_int_equal(q.notify.kicks, 2);
+	close(fd);
+	ptxq_done(&q);
+}
+
 int
 main(void)
 {
@@ -1016,6 +1336,11 @@ main(void)
 		cmocka_unit_test(test_tx_too_many_segments_d4),
 		cmocka_unit_test(test_burst_after_stop_d5),
 		cmocka_unit_test(test_rx_header_only_d6),
+		cmocka_unit_test(test_packed_rx_honest),
+		cmocka_unit_test(test_packed_rx_hostile),
+		cmocka_unit_test(test_packed_tx),
+		cmocka_unit_test(test_packed_tx_inorder_batch),
+		cmocka_unit_test(test_packed_tx_kicks),
 	};
 
 	if (rte_eal_init(RTE_DIM(eal_args), eal_args) < 0)
