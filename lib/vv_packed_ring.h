@@ -200,14 +200,16 @@ vv_packed_needs_kick(struct vv_packed_ring *r)
 	if ((ev >> 16) != VRING_PACKED_EVENT_FLAG_DESC || !r->event_idx)
 		return true;
 	/*
-	 * The position the device names is the latest at or before `new`
-	 * with that slot and wrap counter; it wants a kick once we pass it.
+	 * The position the device names is the latest already published
+	 * (before `new`) with that slot and wrap counter; it wants a kick
+	 * once we pass it. Not `new` itself: after 2 * size or more since
+	 * the previous call, that would hide the one just passed.
 	 */
 	off = ev & 0x7fff;
 	event = (uint16_t)((off & r->mask) +
 			   (((ev >> 15) & 1) ? 0 : r->size));
-	event = (uint16_t)(new - ((uint16_t)(new - event) &
-				  (2u * r->size - 1)));
+	event = (uint16_t)(new - 1 - ((uint16_t)(new - 1 - event) &
+				      (2u * r->size - 1)));
 	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
 }
 
