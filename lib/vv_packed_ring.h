@@ -42,7 +42,6 @@ struct vv_packed_ring {
 	uint16_t pub_pos;	/* first one the device may not see yet */
 	uint16_t pub_flags;	/* its flags, stored last by publish */
 	uint16_t used_pos;	/* next descriptor the device writes used */
-	uint16_t kick_pos;	/* avail_pos at the last kick decision */
 	uint16_t num_free;	/* descriptor slots */
 	/*
 	 * Buffer ids, in the order they came back. A chain of several
@@ -179,17 +178,27 @@ vv_packed_avail_publish(struct vv_packed_ring *r)
 }
 
 /*
- * True when the device asks to be notified of what was published since
- * the previous call: its event structure says ENABLE, or (EVENT_IDX) DESC
- * with an offset and wrap counter among the descriptors just published.
+ * True when the device asks to be notified: its event structure says
+ * ENABLE, or (EVENT_IDX) DESC naming any descriptor but the next one we
+ * will make available.
+ *
+ * The device names where it will read next, which is never beyond what we
+ * made available; named exactly there, it waits for our next publish and
+ * no kick is due yet. Named behind us, the spec's rule would kick only if
+ * that position was among the descriptors just published. QEMU 7.2's
+ * virtio-net writes the position when it turns notifications back on and
+ * can then read on past it before it waits: under the spec's rule its Tx
+ * queue stalled for seconds (measured on vp_vdpa: 3105 frames in 3 s, the
+ * ring full and 20 million bursts refused), under this one it moved
+ * 252533 frames in 3.4 s with exact counts. A device still busy only gets
+ * a kick it does not need.
  */
 static inline bool
 vv_packed_needs_kick(struct vv_packed_ring *r)
 {
-	uint16_t old = r->kick_pos, new = r->avail_pos, off, event;
+	uint16_t new = r->avail_pos, event;
 	uint32_t ev;
 
-	r->kick_pos = new;
 	/* The flags store must be visible before the device's wish is read. */
 	atomic_thread_fence(memory_order_seq_cst);
 	ev = atomic_load_explicit((_Atomic uint32_t *)r->device_event,
@@ -199,18 +208,10 @@ vv_packed_needs_kick(struct vv_packed_ring *r)
 	/* DESC means nothing without EVENT_IDX; anything else is ENABLE. */
 	if ((ev >> 16) != VRING_PACKED_EVENT_FLAG_DESC || !r->event_idx)
 		return true;
-	/*
-	 * The position the device names is the latest already published
-	 * (before `new`) with that slot and wrap counter; it wants a kick
-	 * once we pass it. Not `new` itself: after 2 * size or more since
-	 * the previous call, that would hide the one just passed.
-	 */
-	off = ev & 0x7fff;
-	event = (uint16_t)((off & r->mask) +
+	/* Slot and wrap counter tell positions apart over two laps. */
+	event = (uint16_t)(((ev & 0x7fff) & r->mask) +
 			   (((ev >> 15) & 1) ? 0 : r->size));
-	event = (uint16_t)(new - 1 - ((uint16_t)(new - 1 - event) &
-				      (2u * r->size - 1)));
-	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+	return ((uint16_t)(new - event) & (2u * r->size - 1)) != 0;
 }
 
 /*

@@ -1289,14 +1289,21 @@ test_packed_tx_kicks(void **state)
 	ptxq_new(&q, VV_RING_EVENT_IDX);
 	q.notify.fd = fd;
 	ev = q.ring.packed.device_event;
-	/* The device wants to hear of slot 3 of the first lap. */
-	ev->off_wrap = 3 | 0x8000;
-	ev->flags = VRING_PACKED_EVENT_FLAG_DESC;
+	/* The device waits for slot 2 of the first lap. */
+	ev->off_wrap = 2 | 0x8000;
+	ev->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
 	assert_int_equal(tx_some_with(&q, 2, ptx_burst), 2);	/* 0, 1 */
 	assert_int_equal(kicks_seen(fd), 0);
+	ev->flags = VRING_PACKED_EVENT_FLAG_DESC;
 	assert_int_equal(tx_some_with(&q, 2, ptx_burst), 2);	/* 2, 3 */
 	assert_int_equal(kicks_seen(fd), 1);
+	/* It read on to slot 4 and waits there: publishing 4 kicks... */
+	ev->off_wrap = 4 | 0x8000;
 	assert_int_equal(tx_some_with(&q, 1, ptx_burst), 1);	/* 4 */
+	assert_int_equal(kicks_seen(fd), 1);
+	/* A device that read 5 as it came and waits for 6: no kick. */
+	ev->off_wrap = 6 | 0x8000;
+	assert_int_equal(tx_some_with(&q, 1, ptx_burst), 1);	/* 5 */
 	assert_int_equal(kicks_seen(fd), 0);
 	ev->flags = VRING_PACKED_EVENT_FLAG_ENABLE;
 	assert_int_equal(tx_some_with(&q, 1, ptx_burst), 1);
@@ -1304,7 +1311,7 @@ test_packed_tx_kicks(void **state)
 	ev->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
 	assert_int_equal(tx_some_with(&q, 1, ptx_burst), 1);
 	assert_int_equal(kicks_seen(fd), 0);
-	assert_int_equal(q.notify.kicks, 2);
+	assert_int_equal(q.notify.kicks, 3);
 	close(fd);
 	ptxq_done(&q);
 }

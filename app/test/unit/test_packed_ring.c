@@ -651,20 +651,27 @@ test_event_suppression(void **state)
 	assert_true(post(1, 10) >= 0);
 	vv_packed_avail_publish(&r);
 	assert_false(vv_packed_needs_kick(&r));
-	/* DESC: the device wants to hear once slot 4 of lap 1 is published. */
-	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 4, true);
+	/* DESC naming the next descriptor we will publish: it waits. */
+	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 2, true);
+	assert_false(vv_packed_needs_kick(&r));
 	assert_true(post(1, 10) >= 0);		/* slot 2 */
 	vv_packed_avail_publish(&r);
-	assert_false(vv_packed_needs_kick(&r));
+	assert_true(vv_packed_needs_kick(&r));
+	/*
+	 * Still naming slot 2, now behind us: it may have read on and be
+	 * waiting further (QEMU does), so the next publish kicks again.
+	 */
 	assert_true(post(1, 10) >= 0);		/* 3 */
-	assert_true(post(1, 10) >= 0);		/* 4 */
 	vv_packed_avail_publish(&r);
 	assert_true(vv_packed_needs_kick(&r));
-	/* Already passed: no second kick for the same position. */
+	/* It caught up and names slot 4: no kick until 4 is out. */
+	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 4, true);
+	assert_false(vv_packed_needs_kick(&r));
+	assert_true(post(1, 10) >= 0);		/* 4 */
 	assert_true(post(1, 10) >= 0);		/* 5 */
 	vv_packed_avail_publish(&r);
-	assert_false(vv_packed_needs_kick(&r));
-	/* Across the ring's end: slot 1 on lap 2 (wrap counter 0). */
+	assert_true(vv_packed_needs_kick(&r));
+	/* Across the ring's end: position 8 is slot 0 of lap 2, wrap 0. */
 	for (i = 0; i < 6; i++) {
 		struct pdev_buf b;
 
@@ -672,57 +679,49 @@ test_event_suppression(void **state)
 		pdev_complete(&dev, &b, 0);
 		take_ok(&len);
 	}
-	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 1, false);
 	assert_true(post(1, 10) >= 0);		/* 6 */
 	assert_true(post(1, 10) >= 0);		/* 7 */
 	vv_packed_avail_publish(&r);
+	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 0, false);
 	assert_false(vv_packed_needs_kick(&r));
-	assert_true(post(1, 10) >= 0);		/* 8: slot 0, lap 2 */
-	assert_true(post(1, 10) >= 0);		/* 9: slot 1, lap 2 */
-	vv_packed_avail_publish(&r);
+	/* Slot 0 with the first lap's wrap counter is a lap behind. */
+	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 0, true);
 	assert_true(vv_packed_needs_kick(&r));
-	/* The same slot with the other wrap counter is a lap away. */
-	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 2, true);
-	assert_true(post(1, 10) >= 0);		/* 10: slot 2, lap 2 */
+	assert_true(post(1, 10) >= 0);		/* 8: slot 0, lap 2 */
 	vv_packed_avail_publish(&r);
+	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 1, false);
 	assert_false(vv_packed_needs_kick(&r));
-	/* Nothing published since: not even the slot just passed. */
-	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 2, false);
-	assert_false(vv_packed_needs_kick(&r));
+	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 0, false);
+	assert_true(vv_packed_needs_kick(&r));
 
 	/* DESC means nothing without EVENT_IDX: kick. */
 	ring_new(8, 0);
-	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 5, true);
+	set_device_event(VRING_PACKED_EVENT_FLAG_DESC, 0, true);
 	assert_true(post(1, 10) >= 0);
 	vv_packed_avail_publish(&r);
 	assert_true(vv_packed_needs_kick(&r));
 	set_device_event(VRING_PACKED_EVENT_FLAG_DISABLE, 0, true);
 	assert_true(post(1, 10) >= 0);
+	assert_true(post(1, 10) >= 0);
 	vv_packed_avail_publish(&r);
 	assert_false(vv_packed_needs_kick(&r));
 }
 
 /*
- * Whether one of the positions [old, new) is slot off of a lap with wrap
- * counter wrap, the positions counted on 32 bits from the ring's start:
- * the ring's own 16-bit ones must agree across their overflow.
+ * Whether slot off of a lap with wrap counter wrap is position `next`, the
+ * positions counted on 32 bits from the ring's start: the ring's own
+ * 16-bit ones must agree across their overflow.
  */
 static bool
-published_at(uint32_t old, uint32_t new, uint16_t size, uint16_t off,
-	     bool wrap)
+names_next(uint32_t next, uint16_t size, uint16_t off, bool wrap)
 {
-	uint32_t p;
-
-	for (p = old; p != new && p - old < 2u * size; p++)
-		if (p % size == off && ((p / size) % 2 == 0) == wrap)
-			return true;
-	return false;
+	return next % size == off && ((next / size) % 2 == 0) == wrap;
 }
 
 /*
- * Every off/wrap a device can name, against every window of descriptors
- * published between two decisions: empty, within a lap, over the ring's
- * end, longer than the ring, and past 65536 positions.
+ * Every off/wrap a device can name, after every kind of gap since the
+ * previous publish (empty, within a lap, over the ring's end, a whole
+ * ring) and past 65536 positions: a kick unless it names the next one.
  */
 static void
 test_event_window(void **state)
@@ -733,15 +732,14 @@ test_event_window(void **state)
 	(void)state;
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		uint16_t size = sizes[s];
-		uint32_t seed = 11, avail = 0, kicked = 0, len;
-		unsigned int kicks = 0, decisions = 0;
+		uint32_t seed = 11, avail = 0, len;
+		unsigned int decisions = 0;
 
 		ring_new(size, VV_RING_EVENT_IDX);
 		while (avail < 0x10000u + 4u * size) {
 			uint16_t k = (uint16_t)(lcg(&seed) % (r.num_free + 1u));
 			uint16_t off, i;
 			struct pdev_buf b;
-			bool wrap, want;
 
 			for (i = 0; i < k; i++)
 				assert_true(post(1, 10) >= 0);
@@ -750,27 +748,15 @@ test_event_window(void **state)
 			if (lcg(&seed) % 4 != 0) {
 				for (off = 0; off < size; off++) {
 					for (i = 0; i < 2; i++) {
-						struct vv_packed_ring c = r;
-
 						set_device_event(
 						VRING_PACKED_EVENT_FLAG_DESC,
 						off, i);
 						assert_int_equal(
-						vv_packed_needs_kick(&c),
-						published_at(kicked, avail,
-							     size, off, i));
+						vv_packed_needs_kick(&r),
+						!names_next(avail, size, off,
+							    i));
 					}
 				}
-				off = (uint16_t)(lcg(&seed) % size);
-				wrap = lcg(&seed) & 1;
-				want = published_at(kicked, avail, size, off,
-						    wrap);
-				set_device_event(VRING_PACKED_EVENT_FLAG_DESC,
-						 off, wrap);
-				assert_int_equal(vv_packed_needs_kick(&r),
-						 want);
-				kicked = avail;
-				kicks += want;
 				decisions++;
 			}
 			while (pdev_has_avail(&dev)) {
@@ -779,9 +765,7 @@ test_event_window(void **state)
 				take_ok(&len);
 			}
 		}
-		/* Both answers came up, often. */
-		assert_true(kicks > decisions / 16);
-		assert_true(kicks < decisions);
+		assert_true(decisions > 100);
 	}
 }
 
@@ -816,6 +800,10 @@ test_hostile_used(void **state)
 	/* Last lap's pattern: not used either. */
 	pdev_put_raw(&dev, 0, (uint16_t)a, 10, 0);
 	assert_int_equal(vv_packed_used_read(&r, &id, &len), VV_USED_NONE);
+	/* Exactly what was posted is fine; a byte more is not. */
+	pdev_put_raw(&dev, 0, (uint16_t)a, 100, used);
+	assert_int_equal(vv_packed_used_read(&r, &id, &len), VV_USED_OK);
+	assert_int_equal(len, 100);
 	/* More than was posted: the buffer still comes back. */
 	pdev_put_raw(&dev, 0, (uint16_t)a, 101, used);
 	assert_int_equal(vv_packed_used_read(&r, &id, &len), VV_USED_BAD_LEN);
