@@ -52,12 +52,6 @@ vv_ring_reset(struct vv_ring *r)
 	*vv_ring_bad_used(r) = bad;
 }
 
-const char *
-vv_ring_layout_name(const struct vv_ring *r)
-{
-	return r->is_packed ? "packed" : "split";
-}
-
 void
 vv_ring_areas(const struct vv_ring *r, uint64_t *desc, uint64_t *driver,
 	      uint64_t *device)

@@ -37,8 +37,6 @@ int vv_ring_init(struct vv_ring *r, bool packed, void *shm, void *priv,
  */
 void vv_ring_reset(struct vv_ring *r);
 
-const char *vv_ring_layout_name(const struct vv_ring *r);
-
 static inline uint16_t
 vv_ring_size(const struct vv_ring *r)
 {
