@@ -573,7 +573,7 @@ vv_dev_features_in_use(const struct vv_dev *d)
 		f &= ~VV_BIT(VIRTIO_NET_F_CTRL_VLAN);
 	if (!d->hash_report)
 		f &= ~VV_BIT(VIRTIO_NET_F_HASH_REPORT);
-	return f;
+	return f & ~(VV_OFFLOAD_FEATURES & ~d->offloads_wanted);
 }
 
 bool

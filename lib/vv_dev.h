@@ -233,6 +233,12 @@ struct vv_dev {
 	 * then grows to struct virtio_net_hdr_v1_hash, both ways.
 	 */
 	bool hash_report;
+	/*
+	 * The offload features (VV_OFFLOAD_FEATURES) the app asked for, set
+	 * before every start: the rest are left out of the features, so a
+	 * device never does work nobody reads.
+	 */
+	uint64_t offloads_wanted;
 	/* Sent at every start in place of VQ_PAIRS_SET while rss.on. */
 	struct vv_rss_conf rss;
 };

@@ -18,7 +18,8 @@ vv_features_supported(void)
 		VV_BIT(VIRTIO_NET_F_MAC) |
 		VV_BIT(VIRTIO_NET_F_STATUS) |
 		VV_BIT(VIRTIO_NET_F_MTU) |
-		VV_BIT(VIRTIO_NET_F_SPEED_DUPLEX);
+		VV_BIT(VIRTIO_NET_F_SPEED_DUPLEX) |
+		VV_OFFLOAD_FEATURES;
 }
 
 int
@@ -43,6 +44,14 @@ vv_features_negotiate(uint64_t device, const struct vv_feature_wish *wish,
 		VV_INFO("device lacks VIRTIO_NET_F_MRG_RXBUF; frames are limited to one Rx buffer");
 	if (!wish->in_order)
 		f &= ~VV_BIT(VIRTIO_F_IN_ORDER);
+	/* The spec makes each segmentation feature need its checksum one. */
+	if (!(f & VV_BIT(VIRTIO_NET_F_CSUM)))
+		f &= ~(VV_BIT(VIRTIO_NET_F_HOST_TSO4) |
+		       VV_BIT(VIRTIO_NET_F_HOST_TSO6));
+	if (!(f & VV_BIT(VIRTIO_NET_F_GUEST_CSUM)) ||
+	    !(f & VV_BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		f &= ~(VV_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+		       VV_BIT(VIRTIO_NET_F_GUEST_TSO6));
 	if (wish->ctrl_vq && !wish->mq_by_enable &&
 	    (device & VV_BIT(VIRTIO_NET_F_CTRL_VQ)))
 		f |= device & (VV_BIT(VIRTIO_NET_F_CTRL_VQ) |

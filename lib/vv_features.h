@@ -12,6 +12,19 @@
 
 #define VV_BIT(b) (1ULL << (b))
 
+/*
+ * The checksum and segmentation offloads: negotiated at open as far as the
+ * device offers them (segmentation only with its checksum, and GUEST_TSO
+ * only with mergeable buffers, which large frames need), then used per
+ * start only as far as the app asks.
+ */
+#define VV_OFFLOAD_FEATURES (VV_BIT(VIRTIO_NET_F_CSUM) | \
+			     VV_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
+			     VV_BIT(VIRTIO_NET_F_HOST_TSO4) | \
+			     VV_BIT(VIRTIO_NET_F_HOST_TSO6) | \
+			     VV_BIT(VIRTIO_NET_F_GUEST_TSO4) | \
+			     VV_BIT(VIRTIO_NET_F_GUEST_TSO6))
+
 /* What the user asked for through devargs; the device may still refuse. */
 struct vv_feature_wish {
 	bool mrg_rxbuf;

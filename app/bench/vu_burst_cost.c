@@ -331,6 +331,9 @@ port_setup(uint16_t port, const struct cost_opts *o)
 		ret = rte_eth_rx_queue_setup(port, 0, o->ring, socket, NULL, pool);
 	if (ret == 0)
 		ret = rte_eth_tx_queue_setup(port, 0, o->ring, socket, NULL);
+	/* As testpmd does: no packet types, so no driver parses for them. */
+	if (ret == 0)
+		(void)rte_eth_dev_set_ptypes(port, RTE_PTYPE_UNKNOWN, NULL, 0);
 	if (ret == 0)
 		ret = rte_eth_dev_start(port);
 	if (ret != 0)

@@ -66,6 +66,9 @@ port_init(uint16_t port, struct rte_mempool *pool)
 	if (ret == 0)
 		ret = rte_eth_tx_queue_setup(port, 0, 0,
 					     rte_eth_dev_socket_id(port), NULL);
+	/* Forwarding reads no packet type: as l2fwd, spare the driver the parse. */
+	if (ret == 0)
+		(void)rte_eth_dev_set_ptypes(port, RTE_PTYPE_UNKNOWN, NULL, 0);
 	if (ret == 0)
 		ret = rte_eth_dev_start(port);
 	if (ret < 0) {

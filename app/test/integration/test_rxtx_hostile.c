@@ -42,25 +42,25 @@ static struct rte_mempool *pool;
 static uint16_t
 rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	return virtio_vdpa_bursts_for(false, false)->rx(q, pkts, n);
+	return virtio_vdpa_bursts_for(false, false, false, false).rx(q, pkts, n);
 }
 
 static uint16_t
 rx_hash_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	return virtio_vdpa_bursts_for(false, true)->rx(q, pkts, n);
+	return virtio_vdpa_bursts_for(false, true, false, false).rx(q, pkts, n);
 }
 
 static uint16_t
 tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	return virtio_vdpa_bursts_for(false, false)->tx(q, pkts, n);
+	return virtio_vdpa_bursts_for(false, false, false, false).tx(q, pkts, n);
 }
 
 static uint16_t
 tx_hash_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	return virtio_vdpa_bursts_for(false, true)->tx(q, pkts, n);
+	return virtio_vdpa_bursts_for(false, true, false, false).tx(q, pkts, n);
 }
 
 struct fixture {
@@ -1005,13 +1005,13 @@ static struct pdev pd;
 static uint16_t
 prx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	return virtio_vdpa_bursts_for(true, false)->rx(q, pkts, n);
+	return virtio_vdpa_bursts_for(true, false, false, false).rx(q, pkts, n);
 }
 
 static uint16_t
 ptx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	return virtio_vdpa_bursts_for(true, false)->tx(q, pkts, n);
+	return virtio_vdpa_bursts_for(true, false, false, false).tx(q, pkts, n);
 }
 
 static void

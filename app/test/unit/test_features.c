@@ -170,7 +170,50 @@ test_typical_device(void **state)
 			 VV_BIT(VIRTIO_RING_F_EVENT_IDX) |
 			 VV_BIT(VIRTIO_NET_F_MRG_RXBUF) |
 			 VV_BIT(VIRTIO_NET_F_MAC) | VV_BIT(VIRTIO_NET_F_STATUS) |
-			 VV_BIT(VIRTIO_NET_F_MTU));
+			 VV_BIT(VIRTIO_NET_F_MTU) |
+			 VV_BIT(VIRTIO_NET_F_CSUM) |
+			 VV_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+			 VV_BIT(VIRTIO_NET_F_HOST_TSO4) |
+			 VV_BIT(VIRTIO_NET_F_GUEST_TSO4));
+	assert_int_equal(log_errors, 0);
+}
+
+/*
+ * The spec's dependencies: a segmentation feature without its checksum
+ * feature fails FEATURES_OK on a strict device, and GUEST_TSO frames of
+ * 64 KiB need mergeable buffers here.
+ */
+static void
+test_offload_dependencies(void **state)
+{
+	const uint64_t tso = VV_BIT(VIRTIO_NET_F_HOST_TSO4) |
+		VV_BIT(VIRTIO_NET_F_HOST_TSO6) |
+		VV_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+		VV_BIT(VIRTIO_NET_F_GUEST_TSO6);
+	const uint64_t all = VV_BIT(VIRTIO_F_VERSION_1) |
+		VV_BIT(VIRTIO_NET_F_MRG_RXBUF) | VV_OFFLOAD_FEATURES;
+	struct vv_feature_wish w = wish_all;
+	uint64_t driver = 0;
+
+	(void)state;
+	assert_int_equal(vv_features_negotiate(all, &w, &driver), 0);
+	assert_int_equal(driver, all);
+	assert_int_equal(vv_features_negotiate(all & ~VV_BIT(VIRTIO_NET_F_CSUM),
+					       &w, &driver), 0);
+	assert_int_equal(driver & (VV_BIT(VIRTIO_NET_F_CSUM) | tso),
+			 VV_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+			 VV_BIT(VIRTIO_NET_F_GUEST_TSO6));
+	assert_int_equal(vv_features_negotiate(all &
+					       ~VV_BIT(VIRTIO_NET_F_GUEST_CSUM),
+					       &w, &driver), 0);
+	assert_int_equal(driver & (VV_BIT(VIRTIO_NET_F_GUEST_CSUM) | tso),
+			 VV_BIT(VIRTIO_NET_F_HOST_TSO4) |
+			 VV_BIT(VIRTIO_NET_F_HOST_TSO6));
+	w.mrg_rxbuf = false;
+	assert_int_equal(vv_features_negotiate(all, &w, &driver), 0);
+	assert_int_equal(driver & tso, VV_BIT(VIRTIO_NET_F_HOST_TSO4) |
+			 VV_BIT(VIRTIO_NET_F_HOST_TSO6));
+	assert_true(driver & VV_BIT(VIRTIO_NET_F_GUEST_CSUM));
 	assert_int_equal(log_errors, 0);
 }
 
@@ -257,11 +300,8 @@ static void
 test_unsupported_bits_never_acked(void **state)
 {
 	static const unsigned int never[] = {
-		VIRTIO_NET_F_CSUM, VIRTIO_NET_F_GUEST_CSUM,
 		VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, VIRTIO_NET_F_GSO,
-		VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6,
 		VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_GUEST_UFO,
-		VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6,
 		VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_UFO,
 		VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_CTRL_RX,
 		VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_GUEST_ANNOUNCE,
@@ -398,6 +438,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_offload_dependencies, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_version_1_required, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_packed_vq, setup,

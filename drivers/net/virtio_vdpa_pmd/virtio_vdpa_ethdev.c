@@ -23,6 +23,7 @@
 #include "virtio_vdpa_devargs.h"
 #include "virtio_vdpa_logs.h"
 #include "virtio_vdpa_mem.h"
+#include "virtio_vdpa_offload.h"
 #include "virtio_vdpa_private.h"
 #include "virtio_vdpa_rss.h"
 #include "virtio_vdpa_rxtx.h"
@@ -67,14 +68,23 @@ vv_core_log(enum vv_log_level level, const char *msg)
 	rte_log(map[level], virtio_vdpa_logtype_init, "virtio_vdpa: %s\n", msg);
 }
 
-#define VV_TX_OFFLOAD_CAPA (RTE_ETH_TX_OFFLOAD_MULTI_SEGS | \
-			    RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+/*
+ * Checksums and VLAN tags are offered on every device: what the device
+ * cannot do is done in software, and only when the app asks. Segmentation
+ * and LRO only where the device does them.
+ */
+#define VV_RX_CKSUM_OFFLOADS (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | \
+			      RTE_ETH_RX_OFFLOAD_UDP_CKSUM | \
+			      RTE_ETH_RX_OFFLOAD_TCP_CKSUM)
+#define VV_TX_CKSUM_OFFLOADS (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | \
+			      RTE_ETH_TX_OFFLOAD_UDP_CKSUM | \
+			      RTE_ETH_TX_OFFLOAD_TCP_CKSUM)
 
 /* Chained Rx needs mergeable buffers; without them a frame is one mbuf. */
 static uint64_t
 rx_offload_capa(const struct virtio_vdpa_private *p)
 {
-	uint64_t capa = 0;
+	uint64_t capa = VV_RX_CKSUM_OFFLOADS | RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
 
 	if (p->dev.features & VV_BIT(VIRTIO_NET_F_MRG_RXBUF))
 		capa |= RTE_ETH_RX_OFFLOAD_SCATTER;
@@ -82,7 +92,79 @@ rx_offload_capa(const struct virtio_vdpa_private *p)
 		capa |= RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
 	if (p->dev.features & VV_BIT(VIRTIO_NET_F_HASH_REPORT))
 		capa |= RTE_ETH_RX_OFFLOAD_RSS_HASH;
+	if (p->dev.features & (VV_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+			       VV_BIT(VIRTIO_NET_F_GUEST_TSO6)))
+		capa |= RTE_ETH_RX_OFFLOAD_TCP_LRO;
 	return capa;
+}
+
+static uint64_t
+tx_offload_capa(const struct virtio_vdpa_private *p)
+{
+	uint64_t capa = VV_TX_CKSUM_OFFLOADS | RTE_ETH_TX_OFFLOAD_VLAN_INSERT |
+		RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+
+	if (p->dev.features & (VV_BIT(VIRTIO_NET_F_HOST_TSO4) |
+			       VV_BIT(VIRTIO_NET_F_HOST_TSO6)))
+		capa |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	return capa;
+}
+
+/* The offload features the app's offloads ask the device for. */
+static uint64_t
+offload_features_wanted(uint64_t rx, uint64_t tx)
+{
+	uint64_t f = 0;
+
+	if (rx & (RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM))
+		f |= VV_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	if (rx & RTE_ETH_RX_OFFLOAD_TCP_LRO)
+		f |= VV_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+			VV_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+			VV_BIT(VIRTIO_NET_F_GUEST_TSO6);
+	if (tx & (RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM))
+		f |= VV_BIT(VIRTIO_NET_F_CSUM);
+	if (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO)
+		f |= VV_BIT(VIRTIO_NET_F_CSUM) | VV_BIT(VIRTIO_NET_F_HOST_TSO4) |
+			VV_BIT(VIRTIO_NET_F_HOST_TSO6);
+	return f;
+}
+
+/* What a queue's offload bursts do, from the features now in use. */
+static unsigned int
+rx_offl_flags(const struct virtio_vdpa_private *p, uint64_t rx,
+	      uint64_t features)
+{
+	unsigned int o = 0;
+
+	if (p->ptypes_on)
+		o |= VV_RX_OFFL_PTYPE;
+	if (rx & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+		o |= VV_RX_OFFL_IPV4_CKSUM;
+	if (rx & (RTE_ETH_RX_OFFLOAD_UDP_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM))
+		o |= VV_RX_OFFL_L4_CKSUM;
+	if (features & VV_BIT(VIRTIO_NET_F_GUEST_CSUM))
+		o |= VV_RX_OFFL_DEV_CKSUM;
+	if (rx & RTE_ETH_RX_OFFLOAD_VLAN_STRIP)
+		o |= VV_RX_OFFL_VLAN_STRIP;
+	if (features & (VV_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+			VV_BIT(VIRTIO_NET_F_GUEST_TSO6)))
+		o |= VV_RX_OFFL_LRO;
+	return o;
+}
+
+static unsigned int
+tx_offl_flags(uint64_t features)
+{
+	unsigned int o = 0;
+
+	if (features & VV_BIT(VIRTIO_NET_F_CSUM))
+		o |= VV_TX_OFFL_DEV_CSUM;
+	if (features & VV_BIT(VIRTIO_NET_F_HOST_TSO4))
+		o |= VV_TX_OFFL_DEV_TSO4;
+	if (features & VV_BIT(VIRTIO_NET_F_HOST_TSO6))
+		o |= VV_TX_OFFL_DEV_TSO6;
+	return o;
 }
 
 static int
@@ -104,14 +186,28 @@ eth_dev_configure(struct rte_eth_dev *eth)
 		return -EINVAL;
 	}
 	if ((conf->rxmode.offloads & ~rx_offload_capa(p)) != 0 ||
-	    (conf->txmode.offloads & ~VV_TX_OFFLOAD_CAPA) != 0) {
-		PMD_INIT_LOG(ERR, "port %u: unsupported offloads requested (Rx 0x%" PRIx64 ", Tx 0x%" PRIx64 "); this driver offers Rx 0x%" PRIx64 ", Tx 0x%" PRIx64 "\n",
+	    (conf->txmode.offloads & ~tx_offload_capa(p)) != 0) {
+		PMD_INIT_LOG(ERR, "port %u: unsupported offloads requested (Rx 0x%" PRIx64 ", Tx 0x%" PRIx64 "); %s offers Rx 0x%" PRIx64 ", Tx 0x%" PRIx64 " through this driver\n",
 			     eth->data->port_id, conf->rxmode.offloads,
-			     conf->txmode.offloads, rx_offload_capa(p),
-			     (uint64_t)VV_TX_OFFLOAD_CAPA);
+			     conf->txmode.offloads, p->dev.path,
+			     rx_offload_capa(p), tx_offload_capa(p));
 		return -ENOTSUP;
 	}
 	return virtio_vdpa_rss_configure(eth);
+}
+
+/*
+ * The largest ring the device takes: what vhost-vdpa reports
+ * (VHOST_VDPA_GET_VRING_NUM), else the protocol's limit.
+ */
+static uint16_t
+ring_size_max(const struct virtio_vdpa_private *p)
+{
+	uint32_t max = p->dev.info.max_ring_size;
+
+	if (max == 0 || max > VV_MAX_QUEUE_SIZE)
+		max = VV_MAX_QUEUE_SIZE;
+	return (uint16_t)max;
 }
 
 static int
@@ -119,6 +215,7 @@ eth_dev_infos_get(struct rte_eth_dev *eth, struct rte_eth_dev_info *info)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
 	uint16_t qsize = p->args.queue_size;
+	uint16_t qmax = ring_size_max(p);
 
 	info->max_rx_queues = p->args.queues;
 	info->max_tx_queues = p->args.queues;
@@ -129,18 +226,19 @@ eth_dev_infos_get(struct rte_eth_dev *eth, struct rte_eth_dev_info *info)
 	info->max_rx_pktlen = p->max_mtu + RTE_ETHER_HDR_LEN +
 		RTE_ETHER_CRC_LEN + RTE_VLAN_HLEN;
 	info->min_rx_bufsize = RTE_ETHER_MIN_LEN;
-	info->rx_desc_lim.nb_max = qsize;
-	info->rx_desc_lim.nb_min = qsize;
+	info->rx_desc_lim.nb_max = qmax;
+	info->rx_desc_lim.nb_min = VV_MIN_QUEUE_SIZE;
 	info->rx_desc_lim.nb_align = 1;
 	info->tx_desc_lim = info->rx_desc_lim;
-	info->tx_desc_lim.nb_seg_max = qsize - 1;
-	info->tx_desc_lim.nb_mtu_seg_max = qsize - 1;
+	/* A chain of the smallest ring the app may choose, header apart. */
+	info->tx_desc_lim.nb_seg_max = VV_MIN_QUEUE_SIZE - 1;
+	info->tx_desc_lim.nb_mtu_seg_max = VV_MIN_QUEUE_SIZE - 1;
 	info->default_rxportconf.ring_size = qsize;
 	info->default_txportconf.ring_size = qsize;
 	info->default_rxportconf.nb_queues = 1;
 	info->default_txportconf.nb_queues = 1;
 	info->rx_offload_capa = rx_offload_capa(p);
-	info->tx_offload_capa = VV_TX_OFFLOAD_CAPA;
+	info->tx_offload_capa = tx_offload_capa(p);
 	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
 	virtio_vdpa_rss_info(p, info);
 	return 0;
@@ -170,10 +268,10 @@ ring_packed(const struct virtio_vdpa_private *p)
  */
 static int
 queue_mem_alloc(struct rte_eth_dev *eth, const char *dir, uint16_t qid,
-		unsigned int socket, size_t extra, struct rte_mbuf ***sw_ring,
-		void **priv, const struct rte_memzone **mz)
+		uint16_t size, unsigned int socket, size_t extra,
+		struct rte_mbuf ***sw_ring, void **priv,
+		const struct rte_memzone **mz)
 {
-	uint16_t size = priv_of(eth)->args.queue_size;
 	bool packed = ring_packed(priv_of(eth));
 
 	*sw_ring = rte_zmalloc_socket("vv_sw_ring", sizeof(**sw_ring) * size,
@@ -241,17 +339,26 @@ ring_flags(const struct virtio_vdpa_private *p, bool tx)
 	return flags;
 }
 
+/*
+ * The ring size for nb_desc descriptors: the devargs' queue_size for 0,
+ * else nb_desc rounded up to a power of two, within what the device takes.
+ * ethdev has checked nb_desc against dev_info's limits already.
+ */
 static int
-queue_check_desc(struct rte_eth_dev *eth, uint16_t nb_desc)
+queue_ring_size(struct rte_eth_dev *eth, const char *dir, uint16_t nb_desc,
+		uint16_t *size)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
+	uint32_t want = nb_desc == 0 ? p->args.queue_size :
+		rte_align32pow2(RTE_MAX(nb_desc, (uint16_t)VV_MIN_QUEUE_SIZE));
 
-	if (nb_desc != 0 && nb_desc != p->args.queue_size) {
-		PMD_INIT_LOG(ERR, "port %u: ring size %u requested, but this port's rings have queue_size=%u; set queue_size=%u in the devargs or request %u descriptors\n",
-			     eth->data->port_id, nb_desc, p->args.queue_size,
-			     nb_desc, p->args.queue_size);
+	if (want > ring_size_max(p)) {
+		PMD_INIT_LOG(ERR, "port %u: %s ring of %u descriptors requested (%u rounded up to a power of two), but %s takes at most %u; request %u or fewer\n",
+			     eth->data->port_id, dir, want, nb_desc, p->dev.path,
+			     ring_size_max(p), ring_size_max(p));
 		return -EINVAL;
 	}
+	*size = (uint16_t)want;
 	return 0;
 }
 
@@ -261,14 +368,14 @@ eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 		  struct rte_mempool *mp)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
-	uint16_t size = p->args.queue_size;
 	uint32_t room = rte_pktmbuf_data_room_size(mp);
 	uint32_t max_frame = eth->data->mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
 	struct virtio_vdpa_rxq *q;
+	uint16_t size;
 	int ret;
 
 	RTE_SET_USED(conf);
-	ret = queue_check_desc(eth, nb_desc);
+	ret = queue_ring_size(eth, "Rx", nb_desc, &size);
 	if (ret < 0)
 		return ret;
 	if (room < RTE_PKTMBUF_HEADROOM + RTE_ETHER_MIN_LEN) {
@@ -289,8 +396,8 @@ eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 			       (int)socket);
 	if (q == NULL)
 		return -ENOMEM;
-	ret = queue_mem_alloc(eth, "rx", qid, socket, 0, &q->sw_ring, &q->priv,
-			      &q->mz);
+	ret = queue_mem_alloc(eth, "rx", qid, size, socket, 0, &q->sw_ring,
+			      &q->priv, &q->mz);
 	if (ret < 0) {
 		rte_free(q);
 		return ret;
@@ -313,14 +420,15 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 		  unsigned int socket, const struct rte_eth_txconf *conf)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
-	uint16_t size = p->args.queue_size;
-	size_t ring_bytes = vv_ring_shared_size(ring_packed(p), size);
 	struct virtio_vdpa_txq *q;
+	size_t ring_bytes;
+	uint16_t size;
 	int ret;
 
-	ret = queue_check_desc(eth, nb_desc);
+	ret = queue_ring_size(eth, "Tx", nb_desc, &size);
 	if (ret < 0)
 		return ret;
+	ring_bytes = vv_ring_shared_size(ring_packed(p), size);
 	eth_tx_queue_release(eth, qid);
 
 	q = rte_zmalloc_socket("vv_txq", sizeof(*q), RTE_CACHE_LINE_SIZE,
@@ -328,7 +436,7 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	if (q == NULL)
 		return -ENOMEM;
 	/* Fallback headers share the ring's memzone: the device reads both. */
-	ret = queue_mem_alloc(eth, "tx", qid, socket,
+	ret = queue_mem_alloc(eth, "tx", qid, size, socket,
 			      sizeof(q->hdrs[0]) * size, &q->sw_ring, &q->priv,
 			      &q->mz);
 	if (ret < 0) {
@@ -434,10 +542,13 @@ eth_dev_start(struct rte_eth_dev *eth)
 {
 	struct virtio_vdpa_private *p = priv_of(eth);
 	struct vv_vring_addr vrings[VV_MAX_VRINGS];
-	const struct virtio_vdpa_bursts *bursts;
+	struct virtio_vdpa_bursts bursts;
 	uint64_t offloads = eth->data->dev_conf.rxmode.offloads;
+	uint64_t tx_offloads = eth->data->dev_conf.txmode.offloads;
 	uint16_t i, nq = eth->data->nb_rx_queues, hdr_size;
+	unsigned int rx_offl, tx_offl;
 	uint64_t features;
+	char fbuf[256];
 	bool hash;
 	int ret;
 
@@ -445,10 +556,14 @@ eth_dev_start(struct rte_eth_dev *eth)
 	ctl_lock(p);
 	p->dev.vlan_filter = (offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) != 0;
 	p->dev.hash_report = (offloads & RTE_ETH_RX_OFFLOAD_RSS_HASH) != 0;
+	p->dev.offloads_wanted = offload_features_wanted(offloads,
+							 tx_offloads);
 	features = vv_dev_features_in_use(&p->dev);
 	ctl_unlock(p);
 	hdr_size = (uint16_t)vv_net_hdr_size(features);
 	hash = (features & VV_BIT(VIRTIO_NET_F_HASH_REPORT)) != 0;
+	rx_offl = rx_offl_flags(p, offloads, features);
+	tx_offl = tx_offl_flags(features);
 	for (i = 0; i < nq; i++) {
 		struct virtio_vdpa_rxq *rxq = eth->data->rx_queues[i];
 		struct virtio_vdpa_txq *txq = eth->data->tx_queues[i];
@@ -462,8 +577,10 @@ eth_dev_start(struct rte_eth_dev *eth)
 		virtio_vdpa_rxq_drain(rxq);
 		virtio_vdpa_txq_drain(txq);
 		rxq->hdr_size = hdr_size;
+		rxq->offl = (uint16_t)rx_offl;
 		virtio_vdpa_rxq_prepare(rxq);
 		txq->hdr_size = hdr_size;
+		txq->offl = (uint16_t)tx_offl;
 		vv_ring_init(&rxq->ring, ring_packed(p), rxq->mz->addr,
 			     rxq->priv, vv_ring_size(&rxq->ring),
 			     ring_flags(p, false));
@@ -484,11 +601,28 @@ eth_dev_start(struct rte_eth_dev *eth)
 	}
 
 	/* ethdev takes the burst functions from here once start returns. */
-	bursts = virtio_vdpa_bursts_for(ring_packed(p), hash);
-	eth->rx_pkt_burst = bursts->rx;
-	eth->tx_pkt_burst = bursts->tx;
-	PMD_INIT_LOG(INFO, "port %u: bursts for %s rings, %u-byte virtio-net header\n",
-		     eth->data->port_id, bursts->name, hdr_size);
+	/*
+	 * Rx offload work runs for packet types or any Rx offload but
+	 * SCATTER, FILTER and RSS_HASH; Tx offload work only when the app may
+	 * send frames that ask for it.
+	 */
+	bursts = virtio_vdpa_bursts_for(ring_packed(p), hash,
+					(rx_offl & ~VV_RX_OFFL_DEV_CKSUM) != 0,
+					(tx_offloads & (VV_TX_CKSUM_OFFLOADS |
+					 RTE_ETH_TX_OFFLOAD_VLAN_INSERT |
+					 RTE_ETH_TX_OFFLOAD_TCP_TSO)) != 0);
+	eth->rx_pkt_burst = bursts.rx;
+	eth->tx_pkt_burst = bursts.tx;
+	PMD_INIT_LOG(INFO, "port %u: bursts for %s rings, %u-byte virtio-net header%s; Rx %s (0x%x), Tx %s (0x%x); features %s\n",
+		     eth->data->port_id, ring_packed(p) ? "packed" : "split",
+		     hdr_size, hash ? " with the device's RSS hash" : "",
+		     (rx_offl & ~VV_RX_OFFL_DEV_CKSUM) ? "with offload work" :
+		     "plain", rx_offl,
+		     tx_offloads & (VV_TX_CKSUM_OFFLOADS |
+				    RTE_ETH_TX_OFFLOAD_VLAN_INSERT |
+				    RTE_ETH_TX_OFFLOAD_TCP_TSO) ?
+		     "with offload work" : "plain", tx_offl,
+		     vv_features_format(features, fbuf, sizeof(fbuf)));
 	ctl_lock(p);
 	ret = vv_dev_start(&p->dev, vrings, 2u * nq);
 	ctl_unlock(p);
@@ -1141,6 +1275,16 @@ eth_vlan_filter_set(struct rte_eth_dev *eth, uint16_t vid, int on)
 }
 
 /* The device learns whether it filters VLANs at start (CTRL_VLAN or not). */
+/* Whether the running bursts do an Rx offload (VV_RX_OFFL_*). */
+static bool
+rx_offl_running(struct rte_eth_dev *eth, unsigned int what)
+{
+	const struct virtio_vdpa_rxq *q = eth->data->nb_rx_queues > 0 ?
+		eth->data->rx_queues[0] : NULL;
+
+	return q != NULL && (q->offl & what) != 0;
+}
+
 static int
 eth_vlan_offload_set(struct rte_eth_dev *eth, int mask)
 {
@@ -1154,10 +1298,41 @@ eth_vlan_offload_set(struct rte_eth_dev *eth, int mask)
 			eth->data->port_id, filter ? "on" : "off");
 		return -EBUSY;
 	}
-	if ((mask & ~RTE_ETH_VLAN_FILTER_MASK) &&
-	    (rx & (RTE_ETH_RX_OFFLOAD_VLAN_STRIP | RTE_ETH_RX_OFFLOAD_VLAN_EXTEND |
+	if ((mask & RTE_ETH_VLAN_STRIP_MASK) && eth->data->dev_started &&
+	    rx_offl_running(eth, VV_RX_OFFL_VLAN_STRIP) !=
+	    ((rx & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0)) {
+		PMD_LOG(ERR, "port %u: VLAN stripping is switched %s at port start; stop the port, change it, and start it again\n",
+			eth->data->port_id,
+			rx & RTE_ETH_RX_OFFLOAD_VLAN_STRIP ? "on" : "off");
+		return -EBUSY;
+	}
+	if ((mask & (RTE_ETH_VLAN_EXTEND_MASK | RTE_ETH_QINQ_STRIP_MASK)) &&
+	    (rx & (RTE_ETH_RX_OFFLOAD_VLAN_EXTEND |
 		   RTE_ETH_RX_OFFLOAD_QINQ_STRIP)))
 		return -ENOTSUP;
+	return 0;
+}
+
+static const uint32_t *
+eth_supported_ptypes_get(struct rte_eth_dev *eth)
+{
+	RTE_SET_USED(eth);
+	return virtio_vdpa_ptypes();
+}
+
+/* Packet types cost a parse of every frame: an app may turn them off. */
+static int
+eth_ptypes_set(struct rte_eth_dev *eth, uint32_t ptype_mask)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	bool on = ptype_mask != 0;
+
+	if (eth->data->dev_started && on != rx_offl_running(eth, VV_RX_OFFL_PTYPE)) {
+		PMD_LOG(ERR, "port %u: packet type parsing is switched %s at port start; stop the port, set the packet types, and start it again\n",
+			eth->data->port_id, on ? "on" : "off");
+		return -EBUSY;
+	}
+	p->ptypes_on = on;
 	return 0;
 }
 
@@ -1184,6 +1359,8 @@ static const struct eth_dev_ops eth_dev_ops = {
 	.set_mc_addr_list = eth_set_mc_addr_list,
 	.vlan_filter_set = eth_vlan_filter_set,
 	.vlan_offload_set = eth_vlan_offload_set,
+	.dev_supported_ptypes_get = eth_supported_ptypes_get,
+	.dev_ptypes_set = eth_ptypes_set,
 	.rss_hash_update = virtio_vdpa_rss_hash_update,
 	.rss_hash_conf_get = virtio_vdpa_rss_hash_conf_get,
 	.reta_update = virtio_vdpa_reta_update,
@@ -1262,6 +1439,7 @@ eth_probe(struct rte_vdev_device *vdev)
 	}
 	p = eth->data->dev_private;
 	pthread_mutex_init(&p->ctl_lock, NULL);
+	p->ptypes_on = true;
 	ret = virtio_vdpa_devargs_parse(rte_vdev_device_args(vdev), &p->args);
 	if (ret < 0)
 		goto fail_port;
@@ -1315,8 +1493,10 @@ eth_probe(struct rte_vdev_device *vdev)
 		eth->data->dev_flags |= RTE_ETH_DEV_INTR_RMV;
 	eth->dev_ops = &eth_dev_ops;
 	/* Until the first start says which layout the rings have. */
-	eth->rx_pkt_burst = virtio_vdpa_bursts_for(false, false)->rx;
-	eth->tx_pkt_burst = virtio_vdpa_bursts_for(false, false)->tx;
+	eth->rx_pkt_burst = virtio_vdpa_bursts_for(false, false, false,
+						   false).rx;
+	eth->tx_pkt_burst = virtio_vdpa_bursts_for(false, false, false,
+						   false).tx;
 	rte_eth_dev_probing_finish(eth);
 	PMD_INIT_LOG(INFO, "%s: port %u on %s, MAC " RTE_ETHER_ADDR_PRT_FMT "\n",
 		     name, eth->data->port_id, p->args.path,

@@ -33,6 +33,8 @@ struct virtio_vdpa_private {
 	/* Serialises control calls against the peer watch (alarm thread). */
 	pthread_mutex_t ctl_lock;
 	uint16_t max_mtu;
+	/* The Rx bursts set packet_type (until dev_ptypes_set says none). */
+	bool ptypes_on;
 	/*
 	 * Under ctl_lock: announcing is allowed only while this is set
 	 * (start to stop), so no announce alarm is armed after stop cancels

@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "virtio_vdpa_offload.h"
 #include "virtio_vdpa_rxtx.h"
 
 #define VV_RX_REFILL_BATCH 64
@@ -331,12 +332,13 @@ rx_merge(struct virtio_vdpa_rxq *q, uint16_t id, uint32_t len, uint16_t nbufs,
 }
 
 /*
- * One body, four bursts: `packed` and `hash` are constants in each, so a
- * burst carries not one instruction of the layout or header it is not for.
+ * One body, eight bursts: `packed`, `hash` and `offl` are constants in
+ * each, so a burst carries not one instruction of the layout, header or
+ * offload work it is not for.
  */
 static __rte_always_inline uint16_t
 rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
-	 const bool packed, const bool hash)
+	 const bool packed, const bool hash, const bool offl)
 {
 	struct virtio_vdpa_rxq *q = rx_queue;
 	uint16_t pending = packed ? 0 : vv_split_used_pending(&q->ring.split);
@@ -382,6 +384,9 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 					     packed, hash);
 				if (m != NULL) {
 					bytes += m->pkt_len;
+					if (offl)
+						virtio_vdpa_rx_offload(m, hdr,
+								       q->offl);
 					pkts[nb_rx++] = m;
 				}
 				continue;
@@ -391,6 +396,8 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 		pending--;
 		rx_complete(m, len - hdr_size, hdr, hash);
 		bytes += len - hdr_size;
+		if (offl)
+			virtio_vdpa_rx_offload(m, hdr, q->offl);
 		pkts[nb_rx++] = m;
 	}
 	q->stats.packets += nb_rx;
@@ -398,30 +405,6 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 	if (ring_num_free(&q->ring, packed) >= q->refill_thresh)
 		rxq_refill(q, packed);
 	return nb_rx;
-}
-
-static uint16_t
-recv_split(void *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	return rx_burst(q, pkts, n, false, false);
-}
-
-static uint16_t
-recv_split_hash(void *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	return rx_burst(q, pkts, n, false, true);
-}
-
-static uint16_t
-recv_packed(void *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	return rx_burst(q, pkts, n, true, false);
-}
-
-static uint16_t
-recv_packed_hash(void *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	return rx_burst(q, pkts, n, true, true);
 }
 
 static inline void
@@ -623,6 +606,23 @@ tx_clear_header(void *hdr, const bool hash)
 		       sizeof(struct virtio_net_hdr_v1_hash) - sizeof(zero));
 }
 
+/*
+ * The header of a frame with offload work (nh), or of one without (NULL):
+ * num_buffers stays 0, as the spec wants of a driver.
+ */
+static __rte_always_inline void
+tx_put_header(void *hdr, const struct virtio_net_hdr *nh, const bool hash)
+{
+	if (nh == NULL) {
+		tx_clear_header(hdr, hash);
+		return;
+	}
+	memcpy(hdr, nh, sizeof(*nh));
+	memset((uint8_t *)hdr + sizeof(*nh), 0,
+	       (hash ? sizeof(struct virtio_net_hdr_v1_hash) :
+		sizeof(struct virtio_net_hdr_mrg_rxbuf)) - sizeof(*nh));
+}
+
 /* Posts a frame in one descriptor, its header in headroom. */
 static __rte_always_inline void
 tx_post_one(struct virtio_vdpa_txq *q, struct rte_mbuf *m, void *hdr,
@@ -673,10 +673,15 @@ tx_chain_put(struct virtio_vdpa_txq *q, struct tx_chain *c, uint64_t addr,
 	c->at = vv_split_chain_next(&q->ring.split, c->at);
 }
 
-/* Posts a frame in ndesc descriptors: header first, then each segment. */
+/*
+ * Posts a frame in ndesc descriptors: header first, then each segment. In
+ * an offload burst the header table is written every time: its slot may
+ * hold an earlier frame's offload header.
+ */
 static __rte_always_inline void
 tx_post_chain(struct virtio_vdpa_txq *q, struct rte_mbuf *m, uint16_t ndesc,
-	      bool in_headroom, const bool packed, const bool hash)
+	      bool in_headroom, const struct virtio_net_hdr *nh,
+	      const bool packed, const bool hash, const bool offl)
 {
 	uint16_t hdr_size = q->hdr_size;
 	struct rte_mbuf *seg;
@@ -690,11 +695,13 @@ tx_post_chain(struct virtio_vdpa_txq *q, struct rte_mbuf *m, uint16_t ndesc,
 	if (in_headroom) {
 		void *hdr = rte_pktmbuf_mtod_offset(m, void *, -(int)hdr_size);
 
-		tx_clear_header(hdr, hash);
+		tx_put_header(hdr, nh, hash);
 		tx_chain_put(q, &c, (uint64_t)(uintptr_t)hdr,
 			     m->data_len + hdr_size, m->next != NULL, packed);
 		seg = m->next;
 	} else {
+		if (offl)
+			tx_put_header(&q->hdrs[c.head], nh, hash);
 		tx_chain_put(q, &c, (uint64_t)(uintptr_t)&q->hdrs[c.head],
 			     hdr_size, true, packed);
 		seg = m;
@@ -715,9 +722,33 @@ tx_drop(struct virtio_vdpa_txq *q, struct rte_mbuf *m)
 	q->stats.errors++;
 }
 
+/*
+ * The offload work of a frame that asks for some, once the ring has room
+ * for it in any layout: the work changes the frame, so it must not be
+ * redone when the app sends the frame again after a full ring. Returns 1
+ * with nh filled, 0 when the ring is full, -1 when the frame is dropped.
+ */
+static __rte_noinline int
+tx_offload_prepare(struct virtio_vdpa_txq *q, struct rte_mbuf *m,
+		   struct virtio_net_hdr *nh, const bool packed)
+{
+	uint32_t worst = (uint32_t)m->nb_segs + 1;
+
+	if (worst > ring_num_free(&q->ring, packed)) {
+		txq_reclaim(q, packed);
+		if (worst > ring_num_free(&q->ring, packed))
+			return 0;
+	}
+	if (virtio_vdpa_tx_offload(m, nh, q->offl) < 0) {
+		tx_drop(q, m);
+		return -1;
+	}
+	return 1;
+}
+
 static __rte_always_inline uint16_t
 txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
-	 const bool packed, const bool hash)
+	 const bool packed, const bool hash, const bool offl)
 {
 	struct vv_ring *r = &q->ring;
 	uint16_t nb_tx, nb_posted = 0, hdr_size = q->hdr_size;
@@ -729,9 +760,27 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 
 	for (nb_tx = 0; nb_tx < nb_pkts; nb_tx++) {
 		struct rte_mbuf *m = pkts[nb_tx];
-		bool in_headroom = tx_header_in_headroom(m, hdr_size);
+		struct virtio_net_hdr nh_buf, *nh = NULL;
+		bool in_headroom;
+		uint32_t ndesc;
+
+		if (offl && (m->ol_flags & VV_TX_OFFL_MBUF_FLAGS)) {
+			int ret;
+
+			if (unlikely(m->nb_segs >= size)) {
+				tx_drop(q, m);
+				continue;
+			}
+			ret = tx_offload_prepare(q, m, &nh_buf, packed);
+			if (ret == 0)
+				break;
+			if (ret < 0)
+				continue;
+			nh = &nh_buf;
+		}
+		in_headroom = tx_header_in_headroom(m, hdr_size);
 		/* 32 bits: 65535 segments and a header is no wrap. */
-		uint32_t ndesc = (uint32_t)m->nb_segs + (in_headroom ? 0 : 1);
+		ndesc = (uint32_t)m->nb_segs + (in_headroom ? 0 : 1);
 
 		/*
 		 * One descriptor, header in headroom: the common frame. Its
@@ -746,7 +795,10 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 				if (ring_num_free(r, packed) == 0)
 					break;
 			}
-			tx_clear_header(hdr, hash);
+			if (offl)
+				tx_put_header(hdr, nh, hash);
+			else
+				tx_clear_header(hdr, hash);
 			tx_post_one(q, m, hdr, m->data_len + hdr_size, packed);
 			nb_posted++;
 			bytes += m->pkt_len;
@@ -761,7 +813,8 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 			if (ndesc > ring_num_free(r, packed))
 				break;
 		}
-		tx_post_chain(q, m, (uint16_t)ndesc, in_headroom, packed, hash);
+		tx_post_chain(q, m, (uint16_t)ndesc, in_headroom, nh, packed,
+			      hash, offl);
 		nb_posted++;
 		bytes += m->pkt_len;
 	}
@@ -779,7 +832,8 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
  * sends from. No mbuf or no room: the next burst tries again.
  */
 static __rte_noinline void
-txq_send_announce(struct virtio_vdpa_txq *q, struct rte_mbuf *like)
+txq_send_announce(struct virtio_vdpa_txq *q, struct rte_mbuf *like,
+		  const bool offl)
 {
 	bool hash = q->hdr_size == sizeof(struct virtio_net_hdr_v1_hash);
 	struct rte_mbuf *m;
@@ -791,12 +845,13 @@ txq_send_announce(struct virtio_vdpa_txq *q, struct rte_mbuf *like)
 	if (m == NULL)
 		return;
 	m->port = like->port;
+	/* The offload bursts' header table must stay theirs to write. */
 	if (q->ring.is_packed)
-		sent = hash ? txq_xmit(q, &m, 1, true, true) :
-			txq_xmit(q, &m, 1, true, false);
+		sent = hash ? txq_xmit(q, &m, 1, true, true, offl) :
+			txq_xmit(q, &m, 1, true, false, offl);
 	else
-		sent = hash ? txq_xmit(q, &m, 1, false, true) :
-			txq_xmit(q, &m, 1, false, false);
+		sent = hash ? txq_xmit(q, &m, 1, false, true, offl) :
+			txq_xmit(q, &m, 1, false, false, offl);
 	if (sent == 0) {
 		rte_pktmbuf_free(m);
 		return;
@@ -806,56 +861,60 @@ txq_send_announce(struct virtio_vdpa_txq *q, struct rte_mbuf *like)
 
 static __rte_always_inline uint16_t
 tx_burst(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
-	 const bool packed, const bool hash)
+	 const bool packed, const bool hash, const bool offl)
 {
 	struct virtio_vdpa_txq *q = tx_queue;
 
 	if (unlikely(__atomic_load_n(&q->announce, __ATOMIC_ACQUIRE)))
-		txq_send_announce(q, nb_pkts > 0 ? pkts[0] : NULL);
-	return txq_xmit(q, pkts, nb_pkts, packed, hash);
+		txq_send_announce(q, nb_pkts > 0 ? pkts[0] : NULL, offl);
+	return txq_xmit(q, pkts, nb_pkts, packed, hash, offl);
 }
 
-static uint16_t
-xmit_split(void *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	return tx_burst(q, pkts, n, false, false);
+#define VV_BURSTS(name, packed, hash, offl)				\
+static uint16_t								\
+recv_##name(void *q, struct rte_mbuf **pkts, uint16_t n)		\
+{									\
+	return rx_burst(q, pkts, n, packed, hash, offl);		\
+}									\
+static uint16_t								\
+xmit_##name(void *q, struct rte_mbuf **pkts, uint16_t n)		\
+{									\
+	return tx_burst(q, pkts, n, packed, hash, offl);		\
 }
 
-static uint16_t
-xmit_split_hash(void *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	return tx_burst(q, pkts, n, false, true);
-}
+VV_BURSTS(split, false, false, false)
+VV_BURSTS(split_hash, false, true, false)
+VV_BURSTS(split_offl, false, false, true)
+VV_BURSTS(split_hash_offl, false, true, true)
+VV_BURSTS(packed, true, false, false)
+VV_BURSTS(packed_hash, true, true, false)
+VV_BURSTS(packed_offl, true, false, true)
+VV_BURSTS(packed_hash_offl, true, true, true)
 
-static uint16_t
-xmit_packed(void *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	return tx_burst(q, pkts, n, true, false);
-}
-
-static uint16_t
-xmit_packed_hash(void *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	return tx_burst(q, pkts, n, true, true);
-}
-
-static const struct virtio_vdpa_bursts bursts[2][2] = {
-	{
-		{ recv_split, xmit_split, "split" },
-		{ recv_split_hash, xmit_split_hash,
-		  "split, with the device's RSS hash" },
-	},
-	{
-		{ recv_packed, xmit_packed, "packed" },
-		{ recv_packed_hash, xmit_packed_hash,
-		  "packed, with the device's RSS hash" },
-	},
+/* [packed][hash][offl] */
+static const eth_rx_burst_t rx_bursts[2][2][2] = {
+	{ { recv_split, recv_split_offl },
+	  { recv_split_hash, recv_split_hash_offl } },
+	{ { recv_packed, recv_packed_offl },
+	  { recv_packed_hash, recv_packed_hash_offl } },
 };
 
-const struct virtio_vdpa_bursts *
-virtio_vdpa_bursts_for(bool packed, bool hash)
+static const eth_tx_burst_t tx_bursts[2][2][2] = {
+	{ { xmit_split, xmit_split_offl },
+	  { xmit_split_hash, xmit_split_hash_offl } },
+	{ { xmit_packed, xmit_packed_offl },
+	  { xmit_packed_hash, xmit_packed_hash_offl } },
+};
+
+struct virtio_vdpa_bursts
+virtio_vdpa_bursts_for(bool packed, bool hash, bool rx_offl, bool tx_offl)
 {
-	return &bursts[packed][hash];
+	struct virtio_vdpa_bursts b = {
+		.rx = rx_bursts[packed][hash][rx_offl],
+		.tx = tx_bursts[packed][hash][tx_offl],
+	};
+
+	return b;
 }
 
 static void
@@ -883,4 +942,6 @@ virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q)
 	q->announce = 0;
 	sw_ring_drain(q->sw_ring, vv_ring_size(&q->ring));
 	vv_ring_reset(&q->ring);
+	/* Bursts without offloads trust the header table to hold zeros. */
+	memset(q->hdrs, 0, sizeof(q->hdrs[0]) * vv_ring_size(&q->ring));
 }

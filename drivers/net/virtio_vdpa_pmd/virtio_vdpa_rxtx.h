@@ -40,6 +40,7 @@ struct virtio_vdpa_rxq {
 	uint32_t post_len;	/* bytes the device may write per buffer */
 	uint16_t hdr_size;
 	bool mergeable;
+	uint16_t offl;		/* VV_RX_OFFL_*: what the offload bursts do */
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint16_t refill_thresh;
@@ -58,6 +59,7 @@ struct virtio_vdpa_txq {
 	 */
 	struct virtio_net_hdr_v1_hash *hdrs;
 	uint16_t hdr_size;
+	uint16_t offl;		/* VV_TX_OFFL_*: what the device does */
 	uint16_t queue_id;
 	uint16_t reclaim_thresh;
 	bool fast_free;		/* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
@@ -76,18 +78,19 @@ struct virtio_vdpa_txq {
 };
 
 /*
- * The bursts for a ring layout and header, chosen at every start from what
- * was negotiated: HASH_REPORT's header (struct virtio_net_hdr_v1_hash)
- * makes the Rx burst put the device's hash in the mbuf.
+ * The bursts for a ring layout, header and offloads, chosen at every start
+ * from what was negotiated and asked for: HASH_REPORT's header (struct
+ * virtio_net_hdr_v1_hash) makes Rx put the device's hash in the mbuf; the
+ * offload bursts do what the queue's offl says, and the others not one
+ * instruction of it.
  */
 struct virtio_vdpa_bursts {
 	eth_rx_burst_t rx;
 	eth_tx_burst_t tx;
-	const char *name;
 };
 
-const struct virtio_vdpa_bursts *virtio_vdpa_bursts_for(bool packed,
-							 bool hash);
+struct virtio_vdpa_bursts virtio_vdpa_bursts_for(bool packed, bool hash,
+						 bool rx_offl, bool tx_offl);
 
 /* Sets up what every refill of q writes into its mbufs. */
 void virtio_vdpa_rxq_prepare(struct virtio_vdpa_rxq *q);
