@@ -12,7 +12,7 @@ device_cmd start 'forwarding' || exit 1
 echo "driver log (EAL and net_virtio_vdpa): $log"
 rc=0
 "$VV_BUILD_DIR/examples/virtio_vdpa_fwd" -l 0 --no-pci --file-prefix vvdrvfwd \
-	-d "$VV_PLUGIN" --vdev "$(vv_vdev)" -- \
+	--vdev "$(vv_vdev)" -- \
 	--duration "${VV_DURATION:-10}" --log-file "$log" || rc=$?
 device_stop || true
 echo "device side: sent $DEV_TX, received back $DEV_RX"

@@ -3,7 +3,13 @@
 # installed DPDK. Debian's libdpdk-dev ships without them; they are internal
 # APIs with no ABI promise, so they must come from the source of the exact
 # installed version. Used by meson at setup; never writes into the project.
+#
+# Usage: dpdk-sdk-headers.sh             the include folder
+#        dpdk-sdk-headers.sh --tarball   the source tarball of the installed
+#                                        DPDK (fetched into the cache once),
+#                                        for what else needs its source
 set -eu
+mode=${1:-headers}
 
 HEADERS="ethdev_driver.h ethdev_vdev.h bus_vdev_driver.h dev_driver.h"
 SRC_PATHS="lib/ethdev/ethdev_driver.h lib/ethdev/ethdev_vdev.h
@@ -16,7 +22,7 @@ die() {
 
 incdir=$(pkg-config --variable=includedir libdpdk 2>/dev/null || true)
 for d in "$incdir/dpdk" "$incdir"; do
-	[ -n "$incdir" ] || break
+	[ -n "$incdir" ] && [ "$mode" = headers ] || break
 	ok=1
 	for h in $HEADERS; do [ -e "$d/$h" ] || ok=0; done
 	if [ $ok = 1 ]; then echo "$d"; exit 0; fi
@@ -29,7 +35,7 @@ pkgver=$(dpkg-query -W -f='${Version}' libdpdk-dev 2>/dev/null) ||
 
 cache=${VIRTIO_VDPA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virtio-vdpa-pmd}
 out="$cache/dpdk-sdk-$pkgver/include"
-if [ -e "$out/.complete" ]; then echo "$out"; exit 0; fi
+if [ "$mode" = headers ] && [ -e "$out/.complete" ]; then echo "$out"; exit 0; fi
 
 work="$cache/dpdk-src-$pkgver"
 mkdir -p "$work"
@@ -41,6 +47,7 @@ tarball=$(ls "$work"/dpdk_*.orig.tar.* | head -n1)
 srcver=$(basename "$tarball" | sed 's/^dpdk_\(.*\)\.orig\.tar\..*/\1/')
 [ "$srcver" = "$version" ] ||
 	die "source $srcver does not match installed DPDK $version; delete $work and rerun, or reinstall libdpdk-dev"
+if [ "$mode" = --tarball ]; then echo "$tarball"; exit 0; fi
 
 mkdir -p "$out"
 top=$(tar tf "$tarball" | head -n1 | cut -d/ -f1)

@@ -38,7 +38,6 @@ if [ -n "$device" ]; then
 	}
 	ulimit -l unlimited 2>/dev/null || echo "warning: cannot raise the memlock limit; mapping may fail" >&2
 	exec "$SRC/build/examples/virtio_vdpa_fwd" -l 0 --no-pci \
-		-d "$SRC/build/drivers/librte_net_virtio_vdpa.so" \
 		--vdev "net_virtio_vdpa0,path=$device" -- \
 		--duration "$duration" --log-file "$log"
 fi

@@ -404,6 +404,13 @@ vv_dev_kick_fd(const struct vv_dev *d, unsigned int vring)
 	return d->kick_fd[vring];
 }
 
+/* The eventfd the device signals for the vring (its "call"). */
+static inline int
+vv_dev_call_fd(const struct vv_dev *d, unsigned int vring)
+{
+	return d->call_fd[vring];
+}
+
 /*
  * The vring's mapped doorbell, or NULL: then kick through vv_dev_kick_fd.
  * A kick is one 16-bit store of the vring's index, after the avail index

@@ -91,3 +91,37 @@ vv_ring_base_resume(const struct vv_ring *r)
 	pos = vv_packed_device_pos(&r->packed);
 	return vv_packed_base_encode(&r->packed, pos, pos);
 }
+
+void
+vv_ring_intr_set(struct vv_ring *r, bool on)
+{
+	if (r->is_packed) {
+		__atomic_store_n(&r->packed.driver_event->flags,
+				 on ? VRING_PACKED_EVENT_FLAG_ENABLE :
+				 VRING_PACKED_EVENT_FLAG_DISABLE,
+				 __ATOMIC_RELEASE);
+	} else if (r->split.event_idx) {
+		__atomic_store_n(vv_split_used_event(&r->split),
+				 on ? r->split.used_idx :
+				 (uint16_t)(r->split.used_idx - 1),
+				 __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&r->split.avail->flags,
+				 on ? 0 : VRING_AVAIL_F_NO_INTERRUPT,
+				 __ATOMIC_RELEASE);
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+uint16_t
+vv_ring_used_pending(const struct vv_ring *r)
+{
+	uint16_t n = 0, max;
+
+	if (!r->is_packed)
+		return vv_split_used_pending(&r->split);
+	max = vv_packed_in_flight(&r->packed);
+	while (n < max && vv_packed_used_ready(&r->packed, n))
+		n++;
+	return n;
+}

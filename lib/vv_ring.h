@@ -74,6 +74,23 @@ uint32_t vv_ring_base_fresh(const struct vv_ring *r);
  */
 uint32_t vv_ring_base_resume(const struct vv_ring *r);
 
+/*
+ * Rx interrupts (an app that sleeps on the call eventfd): on asks the
+ * device to signal the next buffer it uses, off makes it stop. Split with
+ * EVENT_IDX: used_event at the next entry we consume, or one lap behind
+ * it; without: the NO_INTERRUPT flag. Packed: the driver event structure's
+ * ENABLE or DISABLE. A full fence follows, so the caller's next look at
+ * the ring cannot miss a buffer the device used before it saw the change.
+ */
+void vv_ring_intr_set(struct vv_ring *r, bool on);
+
+/*
+ * Buffers the device has used and the driver not yet taken: split, the
+ * used entries pending (at most the ring size); packed, the used
+ * descriptors in a row from ours, at most as many as are in flight.
+ */
+uint16_t vv_ring_used_pending(const struct vv_ring *r);
+
 /* A value that changes whenever the device completes something. */
 uint32_t vv_ring_progress(const struct vv_ring *r);
 

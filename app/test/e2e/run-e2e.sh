@@ -113,6 +113,10 @@ done
 
 case $build_dir in /*) ;; *) build_dir=$(pwd)/${build_dir#./} ;; esac
 export VV_PLUGIN="${VV_PLUGIN:-$build_dir/drivers/librte_net_virtio_vdpa.so}"
+# DPDK's example apps, built on the host once per DPDK version (the guest
+# sees the cache); a build failure shows in the tests that need them.
+VV_EXAMPLES_DIR=$(sh "$HERE/../apps/build-examples.sh") || VV_EXAMPLES_DIR=/nonexistent
+export VV_EXAMPLES_DIR
 if [ -n "$asan_tests" ]; then
 	[ -n "$asan_dir" ] || die "--asan needs --asan-build-dir"
 	asan_dir=$(cd "$asan_dir" 2>/dev/null && pwd) || die "no ASan build dir"
@@ -239,27 +243,11 @@ end=$(date +%s)
 echo
 echo "e2e timings (guest clock): ${timings}total wall time $((end - start))s"
 
-# Known reference failures: "KIND RESULT-PREFIX WHY" per line.
-known="$HERE/ref-known-failures.txt"
-xfail="$work/xfail"
-: > "$xfail"
-while read -r line; do
-	id=$(echo "$line" | sed 's/^FAIL \([^:]*\):.*/\1/')
-	case $id in *.ref) ;; *) continue ;; esac
-	why=$(grep -v '^#' "$known" 2>/dev/null | while read -r kk pre rest; do
-		case ${id%.ref} in "$kk/$pre"*) echo "$rest"; break ;; esac
-	done)
-	[ -n "$why" ] && echo "$id|$why" >> "$xfail"
-done < "$summary"
-if [ -s "$xfail" ]; then
-	echo
-	echo "where the reference fails (known, not counted) and ours:"
-	while IFS='|' read -r id why; do
-		ours=$(grep -E "^(PASS|FAIL) ${id%.ref}.ours[:]?( |$)" "$summary" | head -n1 | cut -d' ' -f1)
-		echo "  XFAIL $id: $why; ours: ${ours:-not run}"
-		sed -i "/^FAIL $(echo "$id" | sed 's#[/.]#\\&#g'):/s/^FAIL /XFAIL /" "$summary"
-	done < "$xfail"
-fi
+# Known reference failures: "KIND RESULT-PREFIX WHY" per line; our ids
+# begin with the kind already.
+. "$HERE/../lib/known-failures.sh"
+e2e_key() { echo "$1"; }
+vv_xfail_known "$summary" "$HERE/ref-known-failures.txt" e2e_key
 
 passed=$(grep -c '^PASS ' "$summary" || true)
 failed=$(grep -c '^FAIL ' "$summary" || true)

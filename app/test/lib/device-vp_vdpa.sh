@@ -140,9 +140,14 @@ device_start() { # MODE: a forwarding mode that sends back (io, mac...) or rxonl
 	vv_log "device up: $VV_VDPA_DEV (vp_vdpa dut on a tap; host peer ${_TAP_ON}s)"
 }
 
-device_cmd() { # start | stop | tag VID (reflect with a VLAN tag) | flows N (send N flows once)
+device_cmd() { # start | start tx_first N | stop | tag VID (reflect with a VLAN tag) | flows N (send N flows once)
 	case $1 in
 	start) _tap_mode "$_TAP_ON" ;;
+	"start tx_first "*)
+		# As testpmd's: N bursts of 32 frames into a reflecting peer.
+		rm -f "$_TAP_STATS.flows"
+		_tap_mode "loop $((${1#start tx_first } * 32))" &&
+			vv_wait 10 "[ -e '$_TAP_STATS.flows' ]" ;;
 	stop) _tap_mode sink ;;
 	"tag "*) _TAP_ON=$1; _tap_mode "$1" ;;
 	"flows "*)
@@ -150,7 +155,7 @@ device_cmd() { # start | stop | tag VID (reflect with a VLAN tag) | flows N (sen
 		# that, or a slow peer might see only the sink after it.
 		rm -f "$_TAP_STATS.flows"
 		_tap_mode "$1" && vv_wait 10 "[ -e '$_TAP_STATS.flows' ]" && _tap_mode sink ;;
-	*) vv_err "the tap peer takes start, stop, tag VID and flows N, not '$1'"; return 1 ;;
+	*) vv_err "the tap peer takes start, start tx_first N, stop, tag VID and flows N, not '$1'"; return 1 ;;
 	esac
 }
 

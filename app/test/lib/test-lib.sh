@@ -46,9 +46,18 @@
 #   filter_step NAME none|some CMD...       rx_step as "$T.NAME.$VV_DRIVER"
 #                                           over $WIN, counting into $failed
 #   driver_stop                             stats, quit; sets DRV_RC
+#   vv_example NAME                         path of DPDK's example NAME
+#   driver_app_start APP VDEV READY [ARGS]  an app (l3fwd...) as the driver
+#                                           side, waiting for READY in DRV_LOG
+#   driver_app_cpu                          its CPU time so far, in ticks
+#   driver_secondary SECS TOOL [EAL] -- [ARGS]  a secondary process of the
+#                                           driver_start session; SEC_LOG SEC_RC
+#   driver_app_stop                         SIGINT, wait; sets DRV_RC
 #   vv_cleanup                              kill what this lib started, and
 #                                           the provider's device_cleanup
 #   vv_pass NAME / vv_fail NAME REASON [LOG...]  report a result (+ log tails)
+#   vv_run_cases C...                       case_C each, reported as
+#                                           $T.C.$VV_DRIVER (NOTE or R)
 #
 # Both sides share two vCPUs: each forwards on its own lcore (device on 1,
 # driver on 0) with --nb-cores=1, as two busy-polling lcores on one CPU
@@ -285,11 +294,16 @@ _vv_driver_eal() {
 # A sanitizer build of our plugin in Debian's (uninstrumented) testpmd: the
 # ASan runtime must be loaded first, and testpmd's own allocations are not
 # ours to check for leaks.
-_vv_sanitizer_env() {
-	[ "$VV_DRIVER" = ours ] || return 0
-	_asan=$(ldd "$VV_PLUGIN" 2>/dev/null | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p' | head -n1)
-	[ -n "$_asan" ] || return 0
-	echo "env LD_PRELOAD=$_asan ASAN_OPTIONS=${VV_ASAN_OPTIONS:+$VV_ASAN_OPTIONS:}detect_leaks=0 UBSAN_OPTIONS=${VV_UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+# PRELOAD: more libraries to preload, after the ASan runtime.
+_vv_sanitizer_env() { # [PRELOAD]
+	_asan=
+	[ "$VV_DRIVER" != ours ] ||
+		_asan=$(ldd "$VV_PLUGIN" 2>/dev/null | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p' | head -n1)
+	if [ -z "$_asan" ]; then
+		[ -z "${1:-}" ] || echo "env LD_PRELOAD=$1"
+		return 0
+	fi
+	echo "env LD_PRELOAD=$_asan${1:+:$1} ASAN_OPTIONS=${VV_ASAN_OPTIONS:+$VV_ASAN_OPTIONS:}detect_leaks=0 UBSAN_OPTIONS=${VV_UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 }
 
 # VV_DRIVER_WRAP, if set, runs the driver's testpmd under it (strace ...).
@@ -316,6 +330,7 @@ driver_testpmd() { # VDEV [testpmd app args...]
 driver_start() { # VDEV [testpmd app args...]
 	_n=$(_vv_seq)
 	DRV_LOG="$VV_OUT/driver-$_n.log"
+	DRV_PREFIX="vvdrv$_n"
 	_c=$(_vv_driver_cmd "$_n" "$1") || return 1
 	shift
 	_tp_start drv 8 "$DRV_LOG" $_c -i "$@"
@@ -407,6 +422,84 @@ driver_queue_counts() { # NQUEUES
 }
 driver_stop() { _tp_session_stop drv DRV driver; }
 
+# DPDK's example applications (l2fwd, l3fwd, ...), unmodified, built from
+# the installed DPDK's source by app/test/apps/build-examples.sh; the
+# runners build them on the host and export the folder.
+vv_example() { # NAME -> the binary's path
+	_d=${VV_EXAMPLES_DIR:-}
+	[ -n "$_d" ] || _d=$(sh "$VV_LIB_DIR/../apps/build-examples.sh") || return 1
+	[ -x "$_d/dpdk-$1" ] || { vv_err "no dpdk-$1 in $_d (app/test/apps/build-examples.sh builds it)"; return 1; }
+	echo "$_d/dpdk-$1"
+}
+
+# A DPDK application as the driver side, in the driver's pty session (its
+# output line by line in DRV_LOG), on lcore 0 with the EAL options of the
+# driver under test; APP ARGS follow EAL's --. Waits for READY (regex).
+driver_app_start() { # APP VDEV READY [APP ARGS...]
+	_n=$(_vv_seq)
+	DRV_LOG="$VV_OUT/driver-$_n.log"
+	_eal=$(_vv_driver_eal) || return 1
+	_san=$(_vv_sanitizer_env)
+	_app=$1 _vdev=$2 _ready=$3
+	shift 3
+	# shellcheck disable=SC2086
+	_tp_start drv 8 "$DRV_LOG" $_san $_app -l 0 --no-pci \
+		--file-prefix "vvdrv$_n" $_eal --vdev "$_vdev" -- "$@"
+	vv_wait 60 "_tp_since drv 0 | grep -qE $(_vv_q "$_ready") || ! _tp_alive drv" || true
+	_tp_since drv 0 | grep -qE "$_ready" && return 0
+	vv_err "${_app##*/}: no /$_ready/ $(_tp_alive drv && echo 'after 60 s' || echo 'before it exited') (log: $DRV_LOG)"
+	return 1
+}
+
+# A DPDK tool as a secondary process of the running driver session
+# (dpdk-proc-info, dpdk-pdump: each adds --proc-type=secondary itself), with
+# the driver's plugin; its output in SEC_LOG, its status in SEC_RC. It is
+# killed with SIGINT after SECS (pdump runs until then).
+driver_secondary() { # SECS TOOL [EAL args] -- [tool args]
+	_n=$(_vv_seq)
+	SEC_LOG="$VV_OUT/secondary-$_n.log"
+	_secs=$1 _tool=$2
+	shift 2
+	_p=
+	[ "$VV_DRIVER" = ours ] && _p="-d $VV_PLUGIN"
+	# Debian's testpmd links a mempool driver (dpaa) directly, so its
+	# mempool ops table is in another order than a tool's that loads them
+	# all as plugins, and a pool the tool makes (pdump's) names other ops
+	# in the primary. Preloading what the primary links keeps them alike.
+	_pre=$(ldd "$(command -v dpdk-testpmd)" 2>/dev/null |
+		awk '/librte_mempool_/ { printf "%s%s", (n++ ? ":" : ""), $3 }')
+	_san=$(_vv_sanitizer_env "$_pre")
+	# shellcheck disable=SC2086
+	timeout -s INT -k 5 "$_secs" $_san $_tool --file-prefix "$DRV_PREFIX" \
+		--no-pci $_p "$@" < /dev/null > "$SEC_LOG" 2>&1 7>&- 8>&- &
+	echo $! >> "$VV_TMP/pids"
+	wait $! && SEC_RC=0 || SEC_RC=$?
+	return 0
+}
+
+# CPU time the driver app used so far, in clock ticks (user + system).
+driver_app_cpu() {
+	for _c in $(cat /proc/$drv_PID/task/*/children 2>/dev/null); do
+		sed 's/.*) //' "/proc/$_c/stat" | awk '{ print $12 + $13 }'
+		return 0
+	done
+	return 1
+}
+
+# Stops it as a user does, with SIGINT (the examples close their ports on
+# it), and waits; kills it after 20 s. Sets DRV_RC (>= 128: a signal).
+driver_app_stop() {
+	for _c in $(cat /proc/$drv_PID/task/*/children 2>/dev/null); do
+		kill -INT "$_c" 2>/dev/null || true
+	done
+	vv_wait 20 "! _tp_alive drv" || {
+		vv_err "the driver app did not exit within 20 s of SIGINT; killing it"
+		_tp_kill drv
+	}
+	wait "$drv_PID" && DRV_RC=0 || DRV_RC=$?
+	exec 8>&-
+}
+
 # ---- housekeeping ---------------------------------------------------------------
 # Kills every process this lib started, and their children, and closes
 # the sessions' fifos.
@@ -427,6 +520,22 @@ vv_cleanup() {
 }
 
 vv_pass() { echo "PASS $1"; }
+
+# Runs case_C for each C, each reported as "$T.C.$VV_DRIVER" with the
+# case's NOTE (pass) or R (fail), and cleans up after each; counts the
+# failures into $failed.
+vv_run_cases() { # C...
+	for _case in "$@"; do
+		R= NOTE=
+		if "case_$_case"; then
+			vv_pass "$T.$_case.$VV_DRIVER${NOTE:+: $NOTE}"
+		else
+			vv_fail "$T.$_case.$VV_DRIVER" "$R"
+			failed=$((failed + 1))
+		fi
+		vv_cleanup
+	done
+}
 
 # Prints the tails of LOGs (default: the last device and driver logs).
 vv_fail() { # NAME REASON [LOG...]

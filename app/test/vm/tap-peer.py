@@ -12,7 +12,8 @@ chooses the mode by writing MODE there: "reflect" (default), "sink",
 "tag VID": reflect with an 802.1Q tag of VLAN VID inserted, or "flows N":
 send N UDP/IPv4 frames to the device, each of a flow of its own, once,
 and sink; STATS.flows then lists the Toeplitz hash of each flow's IPv4
-addresses under the default RSS key, as the device must report it.
+addresses under the default RSS key, as the device must report it; or
+"loop N": send those N frames once and reflect (a closed loop).
 
 Usage: tap-peer.py IFNAME STATS MODE
 """
@@ -62,7 +63,7 @@ def read_mode(path, current):
     parts = mode.split()
     if len(parts) == 2 and parts[0] == "tag" and parts[1].isdigit() and int(parts[1]) < 4096:
         return mode
-    if len(parts) == 2 and parts[0] == "flows" and parts[1].isdigit() and int(parts[1]) <= 4096:
+    if len(parts) == 2 and parts[0] in ("flows", "loop") and parts[1].isdigit() and int(parts[1]) <= 4096:
         return mode
     return current
 
@@ -147,7 +148,7 @@ def main():
         now = time.monotonic()
         if now >= next_report:
             new_mode = read_mode(mode_file, mode)
-            if new_mode != mode and new_mode.startswith("flows "):
+            if new_mode != mode and new_mode.split()[0] in ("flows", "loop"):
                 send_flows(s, int(new_mode.split()[1]), stats + ".flows", counts)
             mode = new_mode
             counts["rx_drop"] += socket_drops(s)
@@ -167,7 +168,7 @@ def main():
             counts["rx"] += 1
             if frame[12:14] == b"\x80\x35":
                 counts["rarp"] += 1
-            if (mode == "reflect" or mode.startswith("tag ")) and len(frame) >= 14:
+            if (mode == "reflect" or mode.split()[0] in ("tag", "loop")) and len(frame) >= 14:
                 try:
                     s.send(frame[6:12] + frame[0:6] + tag + frame[12:])
                     counts["tx"] += 1

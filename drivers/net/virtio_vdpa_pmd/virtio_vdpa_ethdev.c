@@ -26,7 +26,9 @@
 #include "virtio_vdpa_offload.h"
 #include "virtio_vdpa_private.h"
 #include "virtio_vdpa_rss.h"
+#include "virtio_vdpa_rxintr.h"
 #include "virtio_vdpa_rxtx.h"
+#include "virtio_vdpa_xstats.h"
 #include "vv_dev.h"
 #include "vv_log.h"
 
@@ -458,6 +460,32 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 }
 
 static void
+eth_rxq_info_get(struct rte_eth_dev *eth, uint16_t qid,
+		 struct rte_eth_rxq_info *info)
+{
+	const struct virtio_vdpa_rxq *q = eth->data->rx_queues[qid];
+
+	info->mp = q->mp;
+	info->scattered_rx = q->mergeable;
+	info->nb_desc = vv_ring_size(&q->ring);
+	info->rx_buf_size = (uint16_t)(rte_pktmbuf_data_room_size(q->mp) -
+				       RTE_PKTMBUF_HEADROOM);
+	info->conf.offloads = eth->data->dev_conf.rxmode.offloads;
+	info->conf.rx_free_thresh = q->refill_thresh;
+}
+
+static void
+eth_txq_info_get(struct rte_eth_dev *eth, uint16_t qid,
+		 struct rte_eth_txq_info *info)
+{
+	const struct virtio_vdpa_txq *q = eth->data->tx_queues[qid];
+
+	info->nb_desc = vv_ring_size(&q->ring);
+	info->conf.offloads = eth->data->dev_conf.txmode.offloads;
+	info->conf.tx_free_thresh = q->reclaim_thresh;
+}
+
+static void
 queues_drain(struct rte_eth_dev *eth)
 {
 	uint16_t i;
@@ -547,9 +575,9 @@ eth_dev_start(struct rte_eth_dev *eth)
 	uint64_t tx_offloads = eth->data->dev_conf.txmode.offloads;
 	uint16_t i, nq = eth->data->nb_rx_queues, hdr_size;
 	unsigned int rx_offl, tx_offl;
+	bool hash, rx_work, tx_work;
 	uint64_t features;
 	char fbuf[256];
-	bool hash;
 	int ret;
 
 	/* Both change the features, and the second the header, per start. */
@@ -606,22 +634,21 @@ eth_dev_start(struct rte_eth_dev *eth)
 	 * SCATTER, FILTER and RSS_HASH; Tx offload work only when the app may
 	 * send frames that ask for it.
 	 */
-	bursts = virtio_vdpa_bursts_for(ring_packed(p), hash,
-					(rx_offl & ~VV_RX_OFFL_DEV_CKSUM) != 0,
-					(tx_offloads & (VV_TX_CKSUM_OFFLOADS |
-					 RTE_ETH_TX_OFFLOAD_VLAN_INSERT |
-					 RTE_ETH_TX_OFFLOAD_TCP_TSO)) != 0);
+	tx_work = (tx_offloads & (VV_TX_CKSUM_OFFLOADS |
+				  RTE_ETH_TX_OFFLOAD_VLAN_INSERT |
+				  RTE_ETH_TX_OFFLOAD_TCP_TSO)) != 0;
+	rx_work = (rx_offl & ~VV_RX_OFFL_DEV_CKSUM) != 0;
+	bursts = virtio_vdpa_bursts_for(ring_packed(p), hash, rx_work, tx_work);
 	eth->rx_pkt_burst = bursts.rx;
 	eth->tx_pkt_burst = bursts.tx;
-	PMD_INIT_LOG(INFO, "port %u: bursts for %s rings, %u-byte virtio-net header%s; Rx %s (0x%x), Tx %s (0x%x); features %s\n",
-		     eth->data->port_id, ring_packed(p) ? "packed" : "split",
-		     hdr_size, hash ? " with the device's RSS hash" : "",
-		     (rx_offl & ~VV_RX_OFFL_DEV_CKSUM) ? "with offload work" :
-		     "plain", rx_offl,
-		     tx_offloads & (VV_TX_CKSUM_OFFLOADS |
-				    RTE_ETH_TX_OFFLOAD_VLAN_INSERT |
-				    RTE_ETH_TX_OFFLOAD_TCP_TSO) ?
-		     "with offload work" : "plain", tx_offl,
+	snprintf(p->bursts_desc, sizeof(p->bursts_desc),
+		 "%s rings, %u-byte virtio-net header%s; Rx %s (0x%x), Tx %s (0x%x)",
+		 ring_packed(p) ? "packed" : "split", hdr_size,
+		 hash ? " with the device's RSS hash" : "",
+		 rx_work ? "with offload work" : "plain", rx_offl,
+		 tx_work ? "with offload work" : "plain", tx_offl);
+	PMD_INIT_LOG(INFO, "port %u: bursts for %s; features %s\n",
+		     eth->data->port_id, p->bursts_desc,
 		     vv_features_format(features, fbuf, sizeof(fbuf)));
 	ctl_lock(p);
 	ret = vv_dev_start(&p->dev, vrings, 2u * nq);
@@ -640,6 +667,11 @@ eth_dev_start(struct rte_eth_dev *eth)
 		virtio_vdpa_kick(&rxq->ring, &rxq->notify);
 		eth->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 		eth->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	}
+	ret = virtio_vdpa_rxintr_start(eth);
+	if (ret < 0) {
+		eth_dev_stop(eth);
+		return ret;
 	}
 	/*
 	 * A reset forgot the filters. ethdev replays the addresses and the
@@ -733,6 +765,7 @@ eth_dev_stop(struct rte_eth_dev *eth)
 			     eth->data->port_id, p->dev.path, strerror(-ret));
 	else if (!p->dev.suspended)
 		rings_quiesce(eth);
+	virtio_vdpa_rxintr_stop(eth);
 	queues_drain(eth);
 	for (i = 0; i < eth->data->nb_rx_queues; i++)
 		eth->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
@@ -1008,6 +1041,8 @@ eth_dev_close(struct rte_eth_dev *eth)
 	ctl_lock(p);
 	vv_dev_close(&p->dev);
 	ctl_unlock(p);
+	rte_intr_instance_free(eth->intr_handle);
+	eth->intr_handle = NULL;
 	ctrl_mem_free(p);
 	pthread_mutex_destroy(&p->ctl_lock);
 	/* ethdev frees mac_addrs with the port; it points into priv. */
@@ -1093,42 +1128,6 @@ eth_stats_reset(struct rte_eth_dev *eth)
 		}
 	}
 	return 0;
-}
-
-/* Per queue: how often it told the device about new work. */
-static const char *const xstat_names[] = { "rx_q%u_kicks", "tx_q%u_kicks" };
-
-static int
-eth_xstats_get_names(struct rte_eth_dev *eth, struct rte_eth_xstat_name *names,
-		     unsigned int size)
-{
-	unsigned int n = 2u * eth->data->nb_rx_queues, i;
-
-	if (names == NULL || size < n)
-		return (int)n;
-	for (i = 0; i < n; i++)
-		snprintf(names[i].name, sizeof(names[i].name),
-			 xstat_names[i % 2], i / 2);
-	return (int)n;
-}
-
-static int
-eth_xstats_get(struct rte_eth_dev *eth, struct rte_eth_xstat *xs,
-	       unsigned int size)
-{
-	unsigned int n = 2u * eth->data->nb_rx_queues, i;
-
-	if (xs == NULL || size < n)
-		return (int)n;
-	for (i = 0; i < n; i++) {
-		const struct virtio_vdpa_rxq *rq = eth->data->rx_queues[i / 2];
-		const struct virtio_vdpa_txq *tq = eth->data->tx_queues[i / 2];
-
-		xs[i].id = i;
-		xs[i].value = i % 2 == 0 ? (rq ? rq->notify.kicks : 0) :
-			(tq ? tq->notify.kicks : 0);
-	}
-	return (int)n;
 }
 
 static int
@@ -1336,6 +1335,46 @@ eth_ptypes_set(struct rte_eth_dev *eth, uint32_t ptype_mask)
 	return 0;
 }
 
+/* rte_eth_dev_priv_dump: what was negotiated, and each ring's state. */
+static int
+eth_priv_dump(struct rte_eth_dev *eth, FILE *f)
+{
+	struct virtio_vdpa_private *p = priv_of(eth);
+	char buf[512];
+	uint16_t i;
+
+	fprintf(f, "  device: %s (%s)\n", p->dev.path, p->backend);
+	fprintf(f, "  offered: %s\n",
+		vv_features_format(p->dev.info.device_features, buf,
+				   sizeof(buf)));
+	fprintf(f, "  negotiated: %s\n",
+		vv_features_format(p->dev.features, buf, sizeof(buf)));
+	fprintf(f, "  in use: %s\n",
+		vv_features_format(vv_dev_features_in_use(&p->dev), buf,
+				   sizeof(buf)));
+	fprintf(f, "  state: %s; bursts: %s\n",
+		eth->data->dev_started ? "started" : "stopped",
+		eth->data->dev_started ? p->bursts_desc : "none");
+	for (i = 0; i < eth->data->nb_rx_queues; i++) {
+		const struct virtio_vdpa_rxq *rq = eth->data->rx_queues[i];
+		const struct virtio_vdpa_txq *tq = eth->data->tx_queues[i];
+
+		if (rq != NULL)
+			fprintf(f, "  rx %u: %s ring of %u, %u used pending, %" PRIu64 " bad entries\n",
+				i, rq->ring.is_packed ? "packed" : "split",
+				vv_ring_size(&rq->ring),
+				vv_ring_used_pending(&rq->ring),
+				vv_ring_bad_count(&rq->ring));
+		if (tq != NULL)
+			fprintf(f, "  tx %u: %s ring of %u, %u used pending, %" PRIu64 " bad entries\n",
+				i, tq->ring.is_packed ? "packed" : "split",
+				vv_ring_size(&tq->ring),
+				vv_ring_used_pending(&tq->ring),
+				vv_ring_bad_count(&tq->ring));
+	}
+	return 0;
+}
+
 static const struct eth_dev_ops eth_dev_ops = {
 	.dev_configure = eth_dev_configure,
 	.dev_infos_get = eth_dev_infos_get,
@@ -1345,8 +1384,10 @@ static const struct eth_dev_ops eth_dev_ops = {
 	.link_update = eth_link_update,
 	.stats_get = eth_stats_get,
 	.stats_reset = eth_stats_reset,
-	.xstats_get = eth_xstats_get,
-	.xstats_get_names = eth_xstats_get_names,
+	.xstats_get = virtio_vdpa_xstats_get,
+	.xstats_get_names = virtio_vdpa_xstats_get_names,
+	.xstats_get_by_id = virtio_vdpa_xstats_get_by_id,
+	.xstats_get_names_by_id = virtio_vdpa_xstats_get_names_by_id,
 	.xstats_reset = eth_stats_reset,
 	.promiscuous_enable = eth_promiscuous_enable,
 	.promiscuous_disable = eth_promiscuous_disable,
@@ -1360,16 +1401,88 @@ static const struct eth_dev_ops eth_dev_ops = {
 	.vlan_filter_set = eth_vlan_filter_set,
 	.vlan_offload_set = eth_vlan_offload_set,
 	.dev_supported_ptypes_get = eth_supported_ptypes_get,
+	.eth_dev_priv_dump = eth_priv_dump,
 	.dev_ptypes_set = eth_ptypes_set,
 	.rss_hash_update = virtio_vdpa_rss_hash_update,
 	.rss_hash_conf_get = virtio_vdpa_rss_hash_conf_get,
 	.reta_update = virtio_vdpa_reta_update,
 	.reta_query = virtio_vdpa_reta_query,
+	.rx_queue_intr_enable = virtio_vdpa_rx_intr_enable,
+	.rx_queue_intr_disable = virtio_vdpa_rx_intr_disable,
+	.rxq_info_get = eth_rxq_info_get,
+	.txq_info_get = eth_txq_info_get,
 	.rx_queue_setup = eth_rx_queue_setup,
 	.rx_queue_release = eth_rx_queue_release,
 	.tx_queue_setup = eth_tx_queue_setup,
 	.tx_queue_release = eth_tx_queue_release,
 };
+
+/*
+ * A secondary process (dpdk-proc-info, dpdk-pdump) reads what the primary
+ * keeps in shared memory: the port's data, its queues and their counters.
+ * Nothing here may touch the device: its fds, mappings and our code's
+ * pointers belong to the primary.
+ */
+static int
+eth_link_update_secondary(struct rte_eth_dev *eth, int wait)
+{
+	RTE_SET_USED(eth);
+	RTE_SET_USED(wait);
+	return 0;
+}
+
+static const struct eth_dev_ops eth_dev_ops_secondary = {
+	.dev_close = eth_dev_close,
+	.dev_infos_get = eth_dev_infos_get,
+	.link_update = eth_link_update_secondary,
+	.stats_get = eth_stats_get,
+	.stats_reset = eth_stats_reset,
+	.xstats_get = virtio_vdpa_xstats_get,
+	.xstats_get_names = virtio_vdpa_xstats_get_names,
+	.xstats_get_by_id = virtio_vdpa_xstats_get_by_id,
+	.xstats_get_names_by_id = virtio_vdpa_xstats_get_names_by_id,
+	.xstats_reset = eth_stats_reset,
+	.dev_supported_ptypes_get = eth_supported_ptypes_get,
+	.eth_dev_priv_dump = eth_priv_dump,
+	.rxq_info_get = eth_rxq_info_get,
+	.txq_info_get = eth_txq_info_get,
+};
+
+/*
+ * Its bursts move nothing: kicking the device needs the primary's eventfds
+ * or doorbell mappings, which this process does not have.
+ */
+static uint16_t
+burst_secondary(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	RTE_SET_USED(q);
+	RTE_SET_USED(pkts);
+	RTE_SET_USED(n);
+	return 0;
+}
+
+static int
+eth_probe_secondary(struct rte_vdev_device *vdev, const char *name)
+{
+	struct rte_eth_dev *eth = rte_eth_dev_attach_secondary(name);
+
+	if (eth == NULL) {
+		PMD_INIT_LOG(ERR, "%s: the primary process has no such port; start it in the primary first\n",
+			     name);
+		return -ENODEV;
+	}
+	eth->dev_ops = &eth_dev_ops_secondary;
+	eth->device = &vdev->device;
+	eth->rx_pkt_burst = burst_secondary;
+	eth->tx_pkt_burst = burst_secondary;
+	eth->rx_queue_count = virtio_vdpa_rx_queue_count;
+	eth->rx_descriptor_status = virtio_vdpa_rx_descriptor_status;
+	eth->tx_descriptor_status = virtio_vdpa_tx_descriptor_status;
+	rte_eth_dev_probing_finish(eth);
+	PMD_INIT_LOG(INFO, "%s: attached in a secondary process: info, stats and xstats; no traffic\n",
+		     name);
+	return 0;
+}
 
 /* The device's control queue lives in DPDK memory, so the device reaches it. */
 static int
@@ -1424,12 +1537,9 @@ eth_probe(struct rte_vdev_device *vdev)
 	struct rte_eth_dev *eth;
 	int ret;
 
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		PMD_INIT_LOG(ERR, "%s: secondary processes are not supported; drive the port from the primary\n",
-			     name);
-		return -ENOTSUP;
-	}
 	vv_log_set_sink(vv_core_log);
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return eth_probe_secondary(vdev, name);
 	PMD_INIT_LOG(INFO, "probing %s\n", name);
 
 	eth = rte_eth_vdev_allocate(vdev, sizeof(*p));
@@ -1459,6 +1569,8 @@ eth_probe(struct rte_vdev_device *vdev)
 			     name, p->args.path, strerror(-ret));
 		goto fail_port;
 	}
+	/* A secondary's dump reads the name; the ops are the primary's. */
+	snprintf(p->backend, sizeof(p->backend), "%s", p->dev.ops->name);
 	p->max_mtu = p->dev.info.has_mtu ? p->dev.info.mtu : VV_DEFAULT_MTU_MAX;
 	if (!(p->dev.features & VV_BIT(VIRTIO_NET_F_MRG_RXBUF)))
 		p->max_mtu = RTE_MIN(p->max_mtu, (uint16_t)(RTE_MBUF_DEFAULT_DATAROOM -
@@ -1497,6 +1609,10 @@ eth_probe(struct rte_vdev_device *vdev)
 						   false).rx;
 	eth->tx_pkt_burst = virtio_vdpa_bursts_for(false, false, false,
 						   false).tx;
+	eth->tx_pkt_prepare = virtio_vdpa_tx_prepare;
+	eth->rx_queue_count = virtio_vdpa_rx_queue_count;
+	eth->rx_descriptor_status = virtio_vdpa_rx_descriptor_status;
+	eth->tx_descriptor_status = virtio_vdpa_tx_descriptor_status;
 	rte_eth_dev_probing_finish(eth);
 	PMD_INIT_LOG(INFO, "%s: port %u on %s, MAC " RTE_ETHER_ADDR_PRT_FMT "\n",
 		     name, eth->data->port_id, p->args.path,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdbool.h>
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -225,4 +226,18 @@ virtio_vdpa_tx_offload(struct rte_mbuf *m, struct virtio_net_hdr *h,
 	return tx_l4_cksum_sw(m, start, off,
 			      (fl & RTE_MBUF_F_TX_L4_MASK) ==
 			      RTE_MBUF_F_TX_UDP_CKSUM);
+}
+
+int
+virtio_vdpa_tx_offload_prepare(struct rte_mbuf *m, unsigned int offl)
+{
+	uint64_t fl = m->ol_flags;
+
+	if (!(fl & VV_TX_OFFL_MBUF_FLAGS))
+		return 0;
+	if ((fl & RTE_MBUF_F_TX_TCP_SEG) &&
+	    !(offl & ((fl & RTE_MBUF_F_TX_IPV6) ? VV_TX_OFFL_DEV_TSO6 :
+		      VV_TX_OFFL_DEV_TSO4)))
+		return -ENOTSUP;
+	return rte_net_intel_cksum_prepare(m);
 }

@@ -47,6 +47,14 @@ void virtio_vdpa_rx_offload(struct rte_mbuf *m,
 int virtio_vdpa_tx_offload(struct rte_mbuf *m, struct virtio_net_hdr *h,
 			   unsigned int offl);
 
+/*
+ * rte_eth_tx_prepare's work for one frame: puts the pseudo-header sum in
+ * the L4 checksum field that a checksum or TSO request needs, as the
+ * device (NEEDS_CSUM) and the software sum both start from it. Returns 0,
+ * or a negative errno for a frame this queue cannot do.
+ */
+int virtio_vdpa_tx_offload_prepare(struct rte_mbuf *m, unsigned int offl);
+
 /* The packet types the Rx parse reports, RTE_PTYPE_UNKNOWN-terminated. */
 const uint32_t *virtio_vdpa_ptypes(void);
 

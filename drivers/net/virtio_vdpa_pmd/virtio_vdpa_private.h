@@ -33,6 +33,9 @@ struct virtio_vdpa_private {
 	/* Serialises control calls against the peer watch (alarm thread). */
 	pthread_mutex_t ctl_lock;
 	uint16_t max_mtu;
+	char backend[16];	/* "vhost-vdpa" or "vhost-user" */
+	/* The bursts the last start chose, as logged. */
+	char bursts_desc[160];
 	/* The Rx bursts set packet_type (until dev_ptypes_set says none). */
 	bool ptypes_on;
 	/*

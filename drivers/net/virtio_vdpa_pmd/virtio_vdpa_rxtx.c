@@ -384,6 +384,8 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 					     packed, hash);
 				if (m != NULL) {
 					bytes += m->pkt_len;
+					virtio_vdpa_stats_size(&q->stats,
+							       m->pkt_len);
 					if (offl)
 						virtio_vdpa_rx_offload(m, hdr,
 								       q->offl);
@@ -396,6 +398,7 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 		pending--;
 		rx_complete(m, len - hdr_size, hdr, hash);
 		bytes += len - hdr_size;
+		virtio_vdpa_stats_size(&q->stats, len - hdr_size);
 		if (offl)
 			virtio_vdpa_rx_offload(m, hdr, q->offl);
 		pkts[nb_rx++] = m;
@@ -802,6 +805,7 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 			tx_post_one(q, m, hdr, m->data_len + hdr_size, packed);
 			nb_posted++;
 			bytes += m->pkt_len;
+			virtio_vdpa_stats_size(&q->stats, m->pkt_len);
 			continue;
 		}
 		if (unlikely(ndesc > size)) {
@@ -817,6 +821,7 @@ txq_xmit(struct virtio_vdpa_txq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
 			      hash, offl);
 		nb_posted++;
 		bytes += m->pkt_len;
+		virtio_vdpa_stats_size(&q->stats, m->pkt_len);
 	}
 	if (likely(nb_posted > 0)) {
 		ring_publish(r, packed);
@@ -944,4 +949,64 @@ virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q)
 	vv_ring_reset(&q->ring);
 	/* Bursts without offloads trust the header table to hold zeros. */
 	memset(q->hdrs, 0, sizeof(q->hdrs[0]) * vv_ring_size(&q->ring));
+}
+
+uint32_t
+virtio_vdpa_rx_queue_count(void *rx_queue)
+{
+	const struct virtio_vdpa_rxq *q = rx_queue;
+
+	return vv_ring_used_pending(&q->ring);
+}
+
+/* offset 0 is the next buffer the burst takes. */
+int
+virtio_vdpa_rx_descriptor_status(void *rx_queue, uint16_t offset)
+{
+	const struct virtio_vdpa_rxq *q = rx_queue;
+	bool packed = q->ring.is_packed;
+
+	if (offset >= vv_ring_size(&q->ring))
+		return -EINVAL;
+	if (offset < vv_ring_used_pending(&q->ring))
+		return RTE_ETH_RX_DESC_DONE;
+	if (offset < ring_in_flight(&q->ring, packed))
+		return RTE_ETH_RX_DESC_AVAIL;
+	return RTE_ETH_RX_DESC_UNAVAIL;
+}
+
+/*
+ * offset 0 is the next descriptor a burst fills: free ones, and those the
+ * device completed but a burst has not reclaimed yet, are done.
+ */
+int
+virtio_vdpa_tx_descriptor_status(void *tx_queue, uint16_t offset)
+{
+	const struct virtio_vdpa_txq *q = tx_queue;
+	bool packed = q->ring.is_packed;
+
+	if (offset >= vv_ring_size(&q->ring))
+		return -EINVAL;
+	if (offset < (uint32_t)ring_num_free(&q->ring, packed) +
+	    vv_ring_used_pending(&q->ring))
+		return RTE_ETH_TX_DESC_DONE;
+	return RTE_ETH_TX_DESC_FULL;
+}
+
+/* rte_eth_tx_prepare: stops at the first frame the queue cannot do. */
+uint16_t
+virtio_vdpa_tx_prepare(void *tx_queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct virtio_vdpa_txq *q = tx_queue;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		int ret = virtio_vdpa_tx_offload_prepare(pkts[i], q->offl);
+
+		if (ret < 0) {
+			rte_errno = -ret;
+			break;
+		}
+	}
+	return i;
 }

@@ -12,13 +12,27 @@
 
 #include "vv_ring.h"
 
+/* Frames by size: <64, 64-127, 128-255, ... 2048-4095, >=4096 bytes. */
+#define VV_SIZE_BINS 8
+
 struct virtio_vdpa_queue_stats {
 	uint64_t packets;
 	uint64_t bytes;
 	/* frames dropped (Tx: too many segments); bad entries are bad_used */
 	uint64_t errors;
 	uint64_t nombuf;	/* Rx refills that found the pool empty */
+	uint64_t intr_enables;	/* Rx: rx_intr_enable calls */
+	uint64_t size_bins[VV_SIZE_BINS];
 };
+
+/* Branch-free: the bin is floor(log2(len)) - 5, clamped. */
+static __rte_always_inline void
+virtio_vdpa_stats_size(struct virtio_vdpa_queue_stats *s, uint32_t len)
+{
+	unsigned int b = 26u - (unsigned int)__builtin_clz(len | 32u);
+
+	s->size_bins[b < VV_SIZE_BINS ? b : VV_SIZE_BINS - 1]++;
+}
 
 /*
  * How a queue tells the device it has work: one store to the vring's mapped
@@ -114,5 +128,12 @@ void virtio_vdpa_txq_drain(struct virtio_vdpa_txq *q);
  * was just published (the layout's needs_kick decides).
  */
 void virtio_vdpa_kick(struct vv_ring *r, struct virtio_vdpa_notifier *n);
+
+/* The ethdev queue status calls (rte_eth_rx_queue_count and friends). */
+uint32_t virtio_vdpa_rx_queue_count(void *rx_queue);
+int virtio_vdpa_rx_descriptor_status(void *rx_queue, uint16_t offset);
+int virtio_vdpa_tx_descriptor_status(void *tx_queue, uint16_t offset);
+uint16_t virtio_vdpa_tx_prepare(void *tx_queue, struct rte_mbuf **pkts,
+				uint16_t n);
 
 #endif
