@@ -135,7 +135,7 @@ if [ $vu = 1 ] && [ $asan = 1 ]; then
 	note "our driver under ASan/UBSan against the vhost-user peer"
 	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		"$SRC/app/test/vhost-user/run-vu-tests.sh" --driver ours \
-		--build-dir build-asan integrity cycles stop hotplug vanish \
+		--build-dir build-asan integrity cycles stop hotplug vanish csum dpdk_apps secondary \
 		reconnect reconnect_server 2>&1 | tee "$log"; then :; else
 		stage_fail="$stage_fail vhost-user-asan"
 	fi
@@ -152,7 +152,7 @@ fi
 # run of each case below uses the ASan/UBSan build. The plain build's own
 # e2e runs are txrx_counts, bad_args and devargs_paths, beside every
 # vhost-user test above.
-E2E_ASAN="integrity,cycles,stop,hotplug,vanish,ctrl_filters,link_events,doorbells,multi_queue,rss,announce,vlan_filter,unplug,hash_report"
+E2E_ASAN="integrity,cycles,stop,hotplug,vanish,ctrl_filters,link_events,doorbells,multi_queue,rss,announce,vlan_filter,unplug,hash_report,dpdk_apps,dpdk_apps_tap,secondary"
 if [ $e2e = 1 ]; then
 	note "end-to-end tests on real vhost-vdpa devices (qemu VM: VDUSE, and vp_vdpa over QEMU virtio-net)"
 	set --

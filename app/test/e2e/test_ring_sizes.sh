@@ -34,11 +34,11 @@ case_size() { # N
 		driver_testpmd "$(vv_vdev)" --rxd="$1" --txd="$1"
 		device_stop || true
 		[ "$DRV_RC" != 0 ] || { R="--rxd=$1 above the maximum $MAX was accepted"; return 1; }
-		grep -q "nb_rx_desc(=$1).*<= $MAX" "$DRV_LOG" || {
-			R="refused, but no message names $1 and the maximum $MAX: $(grep -iE 'nb_rx_desc|ring' "$DRV_LOG" | head -n1)"
+		grep -qE "nb_(rx|tx)_desc\(=$1\).*<= $MAX" "$DRV_LOG" || {
+			R="refused, but no message names $1 and the maximum $MAX: $(grep -iE 'nb_(rx|tx)_desc|ring size' "$DRV_LOG" | head -n1)"
 			return 1
 		}
-		NOTE="refused: $(grep -o "nb_rx_desc(=$1)[^,]*, should be: <= $MAX" "$DRV_LOG" | head -n1)"
+		NOTE="refused: $(grep -oE "nb_(rx|tx)_desc\(=$1\)[^,]*, should be: <= $MAX" "$DRV_LOG" | head -n1)"
 		return 0
 	fi
 	driver_start "$(vv_vdev)" --rxd="$1" --txd="$1" --forward-mode=io || {

@@ -148,10 +148,12 @@ add_share "$(dirname "$script")" ro
 
 q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 # What the guest keeps of Debian's PMD folder (init.sh says why): the
-# plugins the tests load, and what they and the apps link from there.
+# plugins the tests load (net_pcap: dpdk-pdump's capture), and what they
+# and the apps link from there.
 pmds=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
 pmds_plugins=$(cd "$pmds" 2>/dev/null && ls librte_mempool_ring.so* \
-	librte_mempool_stack.so* librte_bus_vdev.so* librte_net_virtio.so* 2>/dev/null)
+	librte_mempool_stack.so* librte_bus_vdev.so* librte_net_virtio.so* \
+	librte_net_pcap.so* 2>/dev/null)
 pmds_keep=$( { echo "$pmds_plugins"
 	for f in /usr/bin/dpdk-testpmd $(echo "$pmds_plugins" | sed "s#^#$pmds/#") \
 		$(find "$build_dir/app" "$build_dir/examples" -type f -perm -u+x 2>/dev/null); do
