@@ -150,7 +150,7 @@ fi
 
 # Every e2e case runs once per driver, in the same VM boots; our driver's
 # run of each case below uses the ASan/UBSan build. The plain build's own
-# e2e runs are txrx_counts, bad_args and devargs_paths, beside every
+# e2e runs are txrx_counts, bad_args, devargs_paths and ring_sizes, beside every
 # vhost-user test above.
 E2E_ASAN="integrity,cycles,stop,hotplug,vanish,ctrl_filters,link_events,doorbells,multi_queue,rss,announce,vlan_filter,unplug,hash_report,dpdk_apps,dpdk_apps_tap,secondary"
 if [ $e2e = 1 ]; then
