@@ -15,7 +15,7 @@
 # device received many times what it injected. On a device that loses
 # nothing, what it sent but did not get back must be no more than what it
 # injected (the frames in flight at stop).
-# vv-kinds: vduse vp_vdpa
+# vv-kinds: vp_vdpa
 # vv-secs: 120
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)

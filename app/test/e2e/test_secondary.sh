@@ -7,7 +7,7 @@
 #              --show-port-private (rte_eth_dev_priv_dump);
 #   pdump:     dpdk-pdump captures the port's Rx and Tx for SECS into pcap
 #              files, and both hold frames.
-# vv-kinds: vduse vp_vdpa
+# vv-kinds: vp_vdpa
 # vv-secs: 120
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -545,7 +545,9 @@ vv_fail() { # NAME REASON [LOG...]
 	for _l in "$@"; do
 		[ -f "$_l" ] || continue
 		echo "  ---- last lines of $_l"
-		tail -n 12 "$_l" | tr -d '\r' | sed 's/^/  | /'
+		# awk ends every line, a pty log's unterminated prompt too: a result
+		# line printed next must start a line of its own.
+		tail -n 12 "$_l" | tr -d '\r' | awk '{ print "  | " $0 }'
 	done
 }
 
