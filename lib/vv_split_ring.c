@@ -74,6 +74,10 @@ vv_split_ring_init(struct vv_split_ring *r, void *shm, void *priv,
 	for (i = 0; i < size; i++)
 		r->next[i] = (uint16_t)(i + 1);
 	r->free_tail = size - 1;
+	/* An IN_ORDER Rx ring never writes its avail ring again (fixed slots). */
+	if (r->in_order)
+		for (i = 0; i < size; i++)
+			r->avail->ring[i] = i;
 	/*
 	 * We poll; interrupts would only cost the device work. With EVENT_IDX
 	 * the device ignores NO_INTERRUPT (the driver must leave flags 0) and

@@ -362,4 +362,70 @@ vv_split_inorder_next(struct vv_split_ring *r, uint16_t last, bool *done)
 	return head;
 }
 
+/*
+ * IN_ORDER rings whose buffers are each one descriptor (Rx): avail slot s
+ * always carries descriptor s & mask, so the avail ring is written once
+ * (vv_split_ring_init), and the k-th used entry must complete the k-th slot
+ * made available. No free list and no per-head state: the checks are
+ * against the slot the entry must be for. num_free is kept, for the
+ * callers that ask how full the ring is.
+ */
+
+/* Takes the next slot; its descriptor is the slot's own. */
+static inline uint16_t
+vv_split_fixed_post(struct vv_split_ring *r)
+{
+	r->num_free--;
+	return r->avail_idx++ & r->mask;
+}
+
+/*
+ * Used entries pending, or 0 when the device claims more than is in
+ * flight: it would complete slots that hold no buffer.
+ */
+static inline uint16_t
+vv_split_fixed_pending(const struct vv_split_ring *r)
+{
+	uint16_t idx = atomic_load_explicit((_Atomic uint16_t *)&r->used->idx,
+					    memory_order_acquire);
+	uint16_t n = (uint16_t)(idx - r->used_idx);
+
+	return n > (uint16_t)(r->avail_idx - r->used_idx) ? 0 : n;
+}
+
+/*
+ * Reads the next used entry, each field once, into *len, and gives the
+ * slot it completes in *id. In order, the entry completes that slot
+ * whatever it names: one naming another buffer, or claiming more than
+ * `posted` bytes, is VV_USED_BAD_LEN, a bad entry whose slot is known.
+ * The caller has checked vv_split_fixed_pending() first.
+ */
+static inline enum vv_used
+vv_split_fixed_read(const struct vv_split_ring *r, uint16_t *id, uint32_t *len,
+		    uint32_t posted)
+{
+	uint16_t slot = r->used_idx & r->mask;
+	const struct vring_used_elem *e = &r->used->ring[slot];
+	uint32_t v = *(const volatile uint32_t *)&e->id;
+
+	*len = *(const volatile uint32_t *)&e->len;
+	*id = slot;
+	return v == slot && *len <= posted ? VV_USED_OK : VV_USED_BAD_LEN;
+}
+
+/* Consumes the entry just read; its slot is free again. */
+static inline void
+vv_split_fixed_take(struct vv_split_ring *r)
+{
+	r->used_idx++;
+	r->num_free++;
+}
+
+/* The slot `ahead` entries on: a prefetch hint that reads no shared memory. */
+static inline uint16_t
+vv_split_fixed_hint(const struct vv_split_ring *r, uint16_t ahead)
+{
+	return (uint16_t)(r->used_idx + ahead) & r->mask;
+}
+
 #endif

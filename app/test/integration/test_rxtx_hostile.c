@@ -301,6 +301,91 @@ test_rx_index_jump(void **state)
 	rxq_done(&q);
 }
 
+/*
+ * IN_ORDER split Rx keeps each buffer in its slot's own descriptor: the
+ * device finds descriptor s in avail slot s, and every used entry completes
+ * the next slot, whatever it names.
+ */
+static void
+test_rx_inorder_honest(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	uint32_t bytes;
+	uint16_t slot;
+	int lap;
+
+	(void)state;
+	rxq_new_flags(&q, true, VV_SPLIT_IN_ORDER);
+	for (lap = 0; lap < 40; lap++) {
+		dev_rx_frame(&q.ring.split, 60, 1);
+		dev_rx_frame(&q.ring.split, 9000, 5);
+		assert_int_equal(rx_all(&q, &bytes), 2);
+		assert_int_equal(bytes, 9060);
+	}
+	for (slot = 0; slot < RING; slot++)
+		assert_int_equal(q.ring.split.avail->ring[slot], slot);
+	assert_int_equal(q.ring.split.num_free, 0);
+	assert_int_equal(q.ring.split.bad_used, 0);
+	assert_int_equal(q.stats.errors, 0);
+	rxq_done(&q);
+}
+
+/* The device took the next buffer and says `id` with `len` for it. */
+static void
+dev_rx_lie(struct vv_split_ring *r, uint32_t id, uint32_t len, uint16_t nbufs)
+{
+	uint32_t cap;
+	uint8_t *buf;
+	struct virtio_net_hdr_mrg_rxbuf h = { .num_buffers = nbufs };
+
+	dev_take(r, &buf, &cap);
+	memcpy(buf, &h, HDR);
+	used_put(r, id, len);
+}
+
+static void
+test_rx_inorder_hostile(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	struct vv_split_ring *r;
+	uint32_t bytes;
+	int lap;
+
+	(void)state;
+	rxq_new_flags(&q, true, VV_SPLIT_IN_ORDER);
+	r = &q.ring.split;
+	for (lap = 0; lap < 3 * RING / 8; lap++) {
+		uint16_t next = r->used->idx & r->mask;
+
+		dev_rx_lie(r, (next + 1) & r->mask, HDR + 60, 1); /* not its slot */
+		dev_rx_lie(r, RING + 5, HDR + 60, 1);		/* out of range */
+		dev_rx_lie(r, 0xffffffffu, HDR + 60, 1);
+		dev_rx_lie(r, (next + 3) & r->mask, 4096, 1);	/* longer than posted */
+		dev_rx_lie(r, (next + 4) & r->mask, HDR, 1);	/* header only */
+		dev_rx_lie(r, (next + 5) & r->mask, HDR + 60, RING + 1);
+		dev_rx_frame(r, 60, 1);
+		dev_rx_frame(r, 3000, 2);
+		assert_int_equal(rx_all(&q, &bytes), 2);
+		assert_int_equal(bytes, 3060);
+		/* Every slot came back, bad or good, and was refilled. */
+		assert_int_equal(r->num_free, 0);
+	}
+	assert_int_equal(r->bad_used, 4 * (3 * RING / 8));
+	assert_int_equal(q.stats.errors, 2 * (3 * RING / 8));
+	/* A frame whose second buffer names another slot: all of it dropped. */
+	dev_rx_lie(r, r->used->idx & r->mask, 2048 + HDR, 2);
+	dev_rx_lie(r, RING + 1, 10, 1);
+	assert_int_equal(rx_all(&q, &bytes), 0);
+	/* Completions for buffers never posted are not believed. */
+	r->used->idx = (uint16_t)(r->used->idx + RING + 1);
+	assert_int_equal(rx_all(&q, &bytes), 0);
+	/* Nor, after stop, one for a slot that is empty now. */
+	virtio_vdpa_rxq_drain(&q);
+	used_put(r, 0, HDR + 60);
+	assert_int_equal(rx_all(&q, &bytes), 0);
+	rxq_done(&q);
+}
+
 static void
 txq_new_flags(struct virtio_vdpa_txq *q, unsigned int flags)
 {
@@ -1328,6 +1413,8 @@ main(void)
 		cmocka_unit_test(test_rx_bad_ids_and_lengths),
 		cmocka_unit_test(test_rx_bad_num_buffers),
 		cmocka_unit_test(test_rx_index_jump),
+		cmocka_unit_test(test_rx_inorder_honest),
+		cmocka_unit_test(test_rx_inorder_hostile),
 		cmocka_unit_test_teardown(test_rx_hash_report, hdr_size_reset),
 		cmocka_unit_test_teardown(test_tx_hash_header, hdr_size_reset),
 		cmocka_unit_test(test_tx_hostile_completions),

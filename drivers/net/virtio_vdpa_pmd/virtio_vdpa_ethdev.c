@@ -328,7 +328,11 @@ eth_tx_queue_release(struct rte_eth_dev *eth, uint16_t qid)
 	eth->data->tx_queues[qid] = NULL;
 }
 
-/* How the negotiated features shape a ring; only Tx reaps IN_ORDER batches. */
+/*
+ * How the negotiated features shape a ring. IN_ORDER: Tx reaps batches on
+ * either layout; a split Rx ring keeps each buffer in its slot's own
+ * descriptor (the fixed-slot bursts). Packed Rx takes ids as they come.
+ */
 static unsigned int
 ring_flags(const struct virtio_vdpa_private *p, bool tx)
 {
@@ -336,7 +340,8 @@ ring_flags(const struct virtio_vdpa_private *p, bool tx)
 
 	if (p->dev.features & VV_BIT(VIRTIO_RING_F_EVENT_IDX))
 		flags |= VV_RING_EVENT_IDX;
-	if (tx && (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)))
+	if ((tx || !ring_packed(p)) &&
+	    (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)))
 		flags |= VV_RING_IN_ORDER;
 	return flags;
 }
@@ -642,10 +647,13 @@ eth_dev_start(struct rte_eth_dev *eth)
 	eth->rx_pkt_burst = bursts.rx;
 	eth->tx_pkt_burst = bursts.tx;
 	snprintf(p->bursts_desc, sizeof(p->bursts_desc),
-		 "%s rings, %u-byte virtio-net header%s; Rx %s (0x%x), Tx %s (0x%x)",
+		 "%s rings, %u-byte virtio-net header%s; Rx %s%s (0x%x), Tx %s (0x%x)",
 		 ring_packed(p) ? "packed" : "split", hdr_size,
 		 hash ? " with the device's RSS hash" : "",
-		 rx_work ? "with offload work" : "plain", rx_offl,
+		 rx_work ? "with offload work" : "plain",
+		 ring_flags(p, false) & VV_RING_IN_ORDER ?
+		 " in fixed slots (IN_ORDER)" : "",
+		 rx_offl,
 		 tx_work ? "with offload work" : "plain", tx_offl);
 	PMD_INIT_LOG(INFO, "port %u: bursts for %s; features %s\n",
 		     eth->data->port_id, p->bursts_desc,

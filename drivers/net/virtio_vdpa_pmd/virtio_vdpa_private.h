@@ -35,7 +35,7 @@ struct virtio_vdpa_private {
 	uint16_t max_mtu;
 	char backend[16];	/* "vhost-vdpa" or "vhost-user" */
 	/* The bursts the last start chose, as logged. */
-	char bursts_desc[160];
+	char bursts_desc[200];
 	/* The Rx bursts set packet_type (until dev_ptypes_set says none). */
 	bool ptypes_on;
 	/*

@@ -115,7 +115,8 @@ virtio_vdpa_rxq_prepare(struct virtio_vdpa_rxq *q)
  * lengths at receive, never touches its second cache line.
  */
 static __rte_always_inline void
-rxq_post(struct virtio_vdpa_rxq *q, struct rte_mbuf *m, const bool packed)
+rxq_post(struct virtio_vdpa_rxq *q, struct rte_mbuf *m, const bool packed,
+	 const bool fixed)
 {
 	/* The header lands in headroom so the frame starts at data_off. */
 	uint64_t addr = (uint64_t)(uintptr_t)m->buf_addr + RTE_PKTMBUF_HEADROOM -
@@ -129,6 +130,13 @@ rxq_post(struct virtio_vdpa_rxq *q, struct rte_mbuf *m, const bool packed)
 
 		id = (uint16_t)vv_packed_id_alloc(r, 1, q->post_len);
 		vv_packed_desc_put(r, id, addr, q->post_len, true, false);
+	} else if (fixed) {
+		struct vring_desc *d;
+
+		id = vv_split_fixed_post(&q->ring.split);
+		d = &q->ring.split.desc[id];
+		d->addr = addr;
+		desc_set_len_flags(d, q->post_len, VRING_DESC_F_WRITE);
 	} else {
 		struct vv_split_ring *r = &q->ring.split;
 		struct vring_desc *d;
@@ -144,7 +152,7 @@ rxq_post(struct virtio_vdpa_rxq *q, struct rte_mbuf *m, const bool packed)
 
 /* Posts a fresh mbuf in every free descriptor, as far as the pool lasts. */
 static __rte_always_inline unsigned int
-rxq_post_free(struct virtio_vdpa_rxq *q, const bool packed)
+rxq_post_free(struct virtio_vdpa_rxq *q, const bool packed, const bool fixed)
 {
 	struct rte_mbuf *mbufs[VV_RX_REFILL_BATCH];
 	unsigned int total = 0;
@@ -159,16 +167,16 @@ rxq_post_free(struct virtio_vdpa_rxq *q, const bool packed)
 			break;
 		}
 		for (i = 0; i < n; i++)
-			rxq_post(q, mbufs[i], packed);
+			rxq_post(q, mbufs[i], packed, fixed);
 		total += n;
 	}
 	return total;
 }
 
 static __rte_always_inline void
-rxq_refill(struct virtio_vdpa_rxq *q, const bool packed)
+rxq_refill(struct virtio_vdpa_rxq *q, const bool packed, const bool fixed)
 {
-	if (rxq_post_free(q, packed) > 0) {
+	if (rxq_post_free(q, packed, fixed) > 0) {
 		ring_publish(&q->ring, packed);
 		ring_kick(&q->ring, &q->notify, packed);
 	}
@@ -178,41 +186,55 @@ int
 virtio_vdpa_rxq_fill(struct virtio_vdpa_rxq *q)
 {
 	bool packed = q->ring.is_packed;
+	unsigned int n;
 
 	/*
 	 * No kick decision: the device is not running yet, and with
 	 * EVENT_IDX a decision closes the window over these buffers, so the
 	 * kick after DRIVER_OK would find nothing left to kick for.
 	 */
-	if ((packed ? rxq_post_free(q, true) : rxq_post_free(q, false)) > 0)
+	if (packed)
+		n = rxq_post_free(q, true, false);
+	else if (q->ring.split.in_order)
+		n = rxq_post_free(q, false, true);
+	else
+		n = rxq_post_free(q, false, false);
+	if (n > 0)
 		ring_publish(&q->ring, packed);
 	return ring_num_free(&q->ring, packed) == 0 ? 0 : -ENOMEM;
 }
 
 /*
  * The next used entry, each field read once. Split rings know how many
- * entries are pending; packed rings ask the descriptor.
+ * entries are pending; packed rings ask the descriptor. `fixed`: an
+ * IN_ORDER split ring, whose entries are checked against their slot.
  */
 static __rte_always_inline enum vv_used
 rx_read(const struct virtio_vdpa_rxq *q, uint16_t pending, uint16_t *id,
-	uint32_t *len, const bool packed)
+	uint32_t *len, const bool packed, const bool fixed)
 {
 	if (packed)
 		return vv_packed_used_read(&q->ring.packed, id, len);
 	if (pending == 0)
 		return VV_USED_NONE;
+	if (fixed)
+		return vv_split_fixed_read(&q->ring.split, id, len,
+					   q->post_len);
 	return vv_split_used_read(&q->ring.split, id, len);
 }
 
 /* Consumes the entry just read for id, and returns its slot and mbuf. */
 static __rte_always_inline struct rte_mbuf *
-rx_take(struct virtio_vdpa_rxq *q, uint16_t id, const bool packed)
+rx_take(struct virtio_vdpa_rxq *q, uint16_t id, const bool packed,
+	const bool fixed)
 {
 	struct rte_mbuf *m = q->sw_ring[id];
 
 	q->sw_ring[id] = NULL;
 	if (packed) {
 		vv_packed_used_take(&q->ring.packed, id);
+	} else if (fixed) {
+		vv_split_fixed_take(&q->ring.split);
 	} else {
 		vv_split_used_skip(&q->ring.split);
 		vv_split_put_one(&q->ring.split, id);
@@ -227,7 +249,7 @@ rx_take(struct virtio_vdpa_rxq *q, uint16_t id, const bool packed)
  */
 static __rte_noinline void
 rx_drop(struct virtio_vdpa_rxq *q, enum vv_used u, uint16_t id,
-	const bool packed)
+	const bool packed, const bool fixed)
 {
 	if (u == VV_USED_BAD_ID) {
 		if (packed)
@@ -236,7 +258,7 @@ rx_drop(struct virtio_vdpa_rxq *q, enum vv_used u, uint16_t id,
 			vv_split_used_reject(&q->ring.split);
 		return;
 	}
-	rte_pktmbuf_free(rx_take(q, id, packed));
+	rte_pktmbuf_free(rx_take(q, id, packed, fixed));
 	if (u == VV_USED_BAD_LEN)
 		(*vv_ring_bad_used(&q->ring))++;
 	else
@@ -286,20 +308,21 @@ rx_complete(struct rte_mbuf *m, uint32_t len, const void *hdr,
  */
 static __rte_always_inline struct rte_mbuf *
 rx_merge(struct virtio_vdpa_rxq *q, uint16_t id, uint32_t len, uint16_t nbufs,
-	 uint16_t *pending, const bool packed, const bool hash)
+	 uint16_t *pending, const bool packed, const bool fixed,
+	 const bool hash)
 {
 	uint16_t hdr_size = q->hdr_size, i;
 	struct rte_mbuf *head, *prev, *m;
 	void *hdr;
 	bool bad = false;
 
-	head = rx_take(q, id, packed);
+	head = rx_take(q, id, packed, fixed);
 	(*pending)--;
 	hdr = (char *)head->buf_addr + RTE_PKTMBUF_HEADROOM - hdr_size;
 	rx_complete(head, len - hdr_size, hdr, hash);
 	prev = head;
 	for (i = 1; i < nbufs; i++) {
-		enum vv_used u = rx_read(q, *pending, &id, &len, packed);
+		enum vv_used u = rx_read(q, *pending, &id, &len, packed, fixed);
 
 		/* A hole before the last buffer: the device broke its own frame. */
 		if (unlikely(u == VV_USED_NONE)) {
@@ -308,12 +331,12 @@ rx_merge(struct virtio_vdpa_rxq *q, uint16_t id, uint32_t len, uint16_t nbufs,
 		}
 		if (unlikely(u != VV_USED_OK)) {
 			/* Keep consuming: the rest belongs to this frame. */
-			rx_drop(q, u, id, packed);
+			rx_drop(q, u, id, packed, fixed);
 			(*pending)--;
 			bad = true;
 			continue;
 		}
-		m = rx_take(q, id, packed);
+		m = rx_take(q, id, packed, fixed);
 		(*pending)--;
 		/* Only the first buffer carries the header. */
 		m->data_off = RTE_PKTMBUF_HEADROOM - hdr_size;
@@ -334,14 +357,16 @@ rx_merge(struct virtio_vdpa_rxq *q, uint16_t id, uint32_t len, uint16_t nbufs,
 /*
  * One body, eight bursts: `packed`, `hash` and `offl` are constants in
  * each, so a burst carries not one instruction of the layout, header or
- * offload work it is not for.
+ * offload work it is not for. Split Rx has a second body for IN_ORDER
+ * (`fixed`), picked per call by one branch on the ring.
  */
 static __rte_always_inline uint16_t
-rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
-	 const bool packed, const bool hash, const bool offl)
+rx_body(struct virtio_vdpa_rxq *q, struct rte_mbuf **pkts, uint16_t nb_pkts,
+	const bool packed, const bool fixed, const bool hash, const bool offl)
 {
-	struct virtio_vdpa_rxq *q = rx_queue;
-	uint16_t pending = packed ? 0 : vv_split_used_pending(&q->ring.split);
+	uint16_t pending = packed ? 0 : fixed ?
+		vv_split_fixed_pending(&q->ring.split) :
+		vv_split_used_pending(&q->ring.split);
 	uint16_t nb_rx = 0, hdr_size = q->hdr_size;
 	uint64_t bytes = 0;
 
@@ -352,19 +377,20 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 		uint16_t id = 0;
 		void *hdr;
 
-		u = rx_read(q, pending, &id, &len, packed);
+		u = rx_read(q, pending, &id, &len, packed, fixed);
 		if (u == VV_USED_NONE)
 			break;
 		/* Not one byte of Ethernet is no frame. */
 		if (unlikely(u != VV_USED_OK || len <= hdr_size)) {
-			rx_drop(q, u, id, packed);
+			rx_drop(q, u, id, packed, fixed);
 			pending--;
 			continue;
 		}
 		m = q->sw_ring[id];
 		if (!packed && pending > 1)
-			rte_prefetch0(q->sw_ring[vv_split_used_hint(
-				&q->ring.split, 1)]);
+			rte_prefetch0(q->sw_ring[fixed ?
+				vv_split_fixed_hint(&q->ring.split, 1) :
+				vv_split_used_hint(&q->ring.split, 1)]);
 		hdr = (char *)m->buf_addr + RTE_PKTMBUF_HEADROOM - hdr_size;
 		if (q->mergeable) {
 			uint16_t nbufs =
@@ -374,14 +400,15 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 			if (unlikely(nbufs > 1)) {
 				/* More than we posted is a lie, not a wait. */
 				if (nbufs > ring_in_flight(&q->ring, packed)) {
-					rx_drop(q, VV_USED_OK, id, packed);
+					rx_drop(q, VV_USED_OK, id, packed,
+						fixed);
 					pending--;
 					continue;
 				}
 				if (!rx_ready(q, pending, nbufs, packed))
 					break;
 				m = rx_merge(q, id, len, nbufs, &pending,
-					     packed, hash);
+					     packed, fixed, hash);
 				if (m != NULL) {
 					bytes += m->pkt_len;
 					virtio_vdpa_stats_size(&q->stats,
@@ -394,7 +421,7 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 				continue;
 			}
 		}
-		rx_take(q, id, packed);
+		rx_take(q, id, packed, fixed);
 		pending--;
 		rx_complete(m, len - hdr_size, hdr, hash);
 		bytes += len - hdr_size;
@@ -406,8 +433,21 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 	q->stats.packets += nb_rx;
 	q->stats.bytes += bytes;
 	if (ring_num_free(&q->ring, packed) >= q->refill_thresh)
-		rxq_refill(q, packed);
+		rxq_refill(q, packed, fixed);
 	return nb_rx;
+}
+
+static __rte_always_inline uint16_t
+rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
+	 const bool packed, const bool hash, const bool offl)
+{
+	struct virtio_vdpa_rxq *q = rx_queue;
+
+	if (packed)
+		return rx_body(q, pkts, nb_pkts, true, false, hash, offl);
+	if (q->ring.split.in_order)
+		return rx_body(q, pkts, nb_pkts, false, true, hash, offl);
+	return rx_body(q, pkts, nb_pkts, false, false, hash, offl);
 }
 
 static inline void
