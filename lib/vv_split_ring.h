@@ -327,6 +327,33 @@ vv_split_inorder_is_next(const struct vv_split_ring *r, uint16_t head)
 		r->slot_head[r->inorder_slot & r->mask] == head;
 }
 
+/*
+ * IN_ORDER, by count: true when the n pending used entries complete the n
+ * oldest chains, as they must in order, and the last entry names the last
+ * of them. Only that entry is read; the caller then takes the chains with
+ * vv_split_inorder_take() and moves past the entries. False (the caller
+ * checks entry by entry) when the count or that entry does not add up.
+ */
+static inline bool
+vv_split_inorder_all_done(const struct vv_split_ring *r, uint16_t n)
+{
+	uint16_t last = (uint16_t)(r->inorder_slot + n - 1);
+	uint32_t id;
+
+	if (n == 0 || n > (uint16_t)(r->avail_idx - r->inorder_slot))
+		return false;
+	id = *(const volatile uint32_t *)
+		&r->used->ring[(uint16_t)(r->used_idx + n - 1) & r->mask].id;
+	return id == r->slot_head[last & r->mask];
+}
+
+/* The oldest chain not yet completed, now completed. */
+static inline uint16_t
+vv_split_inorder_take(struct vv_split_ring *r)
+{
+	return r->slot_head[r->inorder_slot++ & r->mask];
+}
+
 /* Moves past the used entries of a batch of n (vv_split_inorder_batch). */
 static inline void
 vv_split_used_advance(struct vv_split_ring *r, uint16_t n)

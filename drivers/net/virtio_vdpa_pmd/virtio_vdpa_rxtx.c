@@ -542,6 +542,19 @@ txq_reclaim_split(struct virtio_vdpa_txq *q)
 	struct rte_mbuf *done[VV_TX_FREE_BATCH];
 	unsigned int nb_done = 0;
 
+	if (r->in_order && vv_split_inorder_all_done(r, pending)) {
+		uint16_t n;
+
+		for (n = 0; n < pending; n++) {
+			uint16_t h = vv_split_inorder_take(r);
+
+			txq_complete(q, h, done, &nb_done);
+			vv_split_chain_free(r, h);
+			txq_free_batch(q, done, &nb_done);
+		}
+		vv_split_used_advance(r, pending);
+		pending = 0;
+	}
 	while (pending > 0) {
 		if (r->in_order) {
 			uint16_t n = txq_complete_inorder(q, pending, done,
