@@ -339,4 +339,56 @@ vv_packed_in_flight(const struct vv_packed_ring *r)
  */
 uint16_t vv_packed_device_pos(const struct vv_packed_ring *r);
 
+/*
+ * IN_ORDER rings whose buffers are each one descriptor (Rx): the buffer at
+ * slot s takes id s, and the device must hand the slots back in turn. No
+ * id list and no per-id state: each used descriptor is checked against the
+ * slot it must be. num_free is kept, for the callers that ask how full the
+ * ring is.
+ */
+
+/* The id of the next slot, which vv_packed_desc_put then fills. */
+static inline uint16_t
+vv_packed_fixed_post(struct vv_packed_ring *r)
+{
+	r->num_free--;
+	return r->avail_pos & r->mask;
+}
+
+/*
+ * Reads the next used descriptor, each field once, into *len, and gives
+ * the slot it completes in *id. One naming another id, or claiming more
+ * than `posted` bytes, is VV_USED_BAD_LEN: a bad descriptor whose slot is
+ * known.
+ */
+static inline enum vv_used
+vv_packed_fixed_read(const struct vv_packed_ring *r, uint16_t *id,
+		     uint32_t *len, uint32_t posted)
+{
+	uint16_t slot = r->used_pos & r->mask;
+	const struct vring_packed_desc *d = &r->desc[slot];
+	uint16_t want = vv_packed_wrap(r, r->used_pos) ? VV_PACKED_F_WRAP_BITS :
+		0;
+	uint16_t flags, v;
+
+	if (r->used_pos == r->avail_pos)
+		return VV_USED_NONE;
+	flags = atomic_load_explicit((_Atomic uint16_t *)&d->flags,
+				     memory_order_acquire);
+	if ((flags & VV_PACKED_F_WRAP_BITS) != want)
+		return VV_USED_NONE;
+	v = *(const volatile uint16_t *)&d->id;
+	*len = *(const volatile uint32_t *)&d->len;
+	*id = slot;
+	return v == slot && *len <= posted ? VV_USED_OK : VV_USED_BAD_LEN;
+}
+
+/* Consumes the descriptor just read; its slot is free again. */
+static inline void
+vv_packed_fixed_take(struct vv_packed_ring *r)
+{
+	r->used_pos++;
+	r->num_free++;
+}
+
 #endif

@@ -135,6 +135,17 @@ def stats(values):
             "min": min(values), "max": max(values)}
 
 
+# These 2-vCPU machines run the same driver at about 5 or about 19 Mpps
+# from one process start to the next. A run is in the cell's high mode when
+# it reaches this share of the cell's best run, either driver's.
+MODE_SHARE = 0.6
+
+
+def modes(values, best):
+    hi = sum(1 for v in values if best and v >= MODE_SHARE * best)
+    return hi, len(values) - hi
+
+
 def order_of(keys, table):
     names = list(table)
     return sorted(keys, key=lambda k: names.index(k) if k in names else len(names))
@@ -190,6 +201,12 @@ def summarise(rates, costs, outdir):
                       "disturbed_runs": disturbed[key][s]}
         o, r = row["ours"]["median_mpps"], row["ref"]["median_mpps"]
         row["ratio"] = o / r if o and r else None
+        bo, br = row["ours"]["max_mpps"], row["ref"]["max_mpps"]
+        row["best_ratio"] = bo / br if bo and br else None
+        best = max([v for s in SLOTS for v in groups[key][s]], default=None)
+        for s in SLOTS:
+            hi, lo = modes(groups[key][s], best)
+            row[s]["high_mode_runs"], row[s]["low_mode_runs"] = hi, lo
         rate_rows.append(row)
 
     cgroups = {}
@@ -229,7 +246,8 @@ def print_tables(rate_rows, cost_rows, params):
     print()
     print(f"Packet rates, Mpps at the receiver: median (min-max) of {params.get('reps')} runs, "
           f"{params.get('secs')} s each; ours = {params.get('ours_vdev')}, ref = {params.get('ref_vdev')}")
-    hdr = f"{'case':<30}{'path':<9}{'size':>5}{'ours Mpps (min-max)':>26}{'ref Mpps (min-max)':>26}{'ours/ref':>9}"
+    hdr = (f"{'case':<30}{'path':<9}{'size':>5}{'ours Mpps (min-max)':>26}{'hi/lo':>6}"
+           f"{'ref Mpps (min-max)':>26}{'hi/lo':>6}{'ours/ref':>9}{'best':>6}")
     print(hdr)
     print("-" * len(hdr))
     marked = False
@@ -243,7 +261,12 @@ def print_tables(rate_rows, cost_rows, params):
                 cell += "*"
                 marked = True
             cells.append(cell)
-        print(f"{row['case_desc']:<30}{row['path']:<9}{row['size']:>5}{cells[0]:>26}{cells[1]:>26}{ratio:>9}")
+            cells.append(f"{x['high_mode_runs']}/{x['low_mode_runs']}")
+        best = f"{row['best_ratio']:.2f}" if row["best_ratio"] else "n/a"
+        print(f"{row['case_desc']:<30}{row['path']:<9}{row['size']:>5}{cells[0]:>26}{cells[1]:>6}"
+              f"{cells[2]:>26}{cells[3]:>6}{ratio:>9}{best:>6}")
+    print(f"hi/lo: runs at or above / below {MODE_SHARE:.0%} of the cell's best run (the machine's "
+          f"two modes); best: ours' best run / ref's best run")
     if marked:
         print("* includes runs disturbed by another CPU user (see disturbed_runs in the JSON)")
     if cost_rows:

@@ -1145,13 +1145,13 @@ packed_mem(size_t extra)
 }
 
 static void
-prxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
+prxq_new_flags(struct virtio_vdpa_rxq *q, bool mergeable, unsigned int flags)
 {
 	memset(q, 0, sizeof(*q));
 	memset(&fx, 0, sizeof(fx));
 	packed_mem(0);
-	assert_int_equal(vv_ring_init(&q->ring, true, fx.shm, fx.priv, RING, 0),
-			 0);
+	assert_int_equal(vv_ring_init(&q->ring, true, fx.shm, fx.priv, RING,
+				      flags), 0);
 	/* A polling device: no kicks. */
 	q->ring.packed.device_event->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
 	pdev_init(&pd, q->ring.packed.desc, RING);
@@ -1163,6 +1163,12 @@ prxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
 	q->notify.fd = -1;
 	virtio_vdpa_rxq_prepare(q);
 	assert_int_equal(virtio_vdpa_rxq_fill(q), 0);
+}
+
+static void
+prxq_new(struct virtio_vdpa_rxq *q, bool mergeable)
+{
+	prxq_new_flags(q, mergeable, 0);
 }
 
 /*
@@ -1237,6 +1243,77 @@ test_packed_rx_honest(void **state)
 	}
 	assert_int_equal(q.stats.errors, 0);
 	assert_int_equal(q.ring.packed.bad_used, 0);
+	rxq_done(&q);
+}
+
+/* IN_ORDER packed Rx: the buffer in slot s has id s, handed back in turn. */
+static void
+test_packed_rx_inorder_honest(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	uint32_t bytes;
+	int lap;
+
+	(void)state;
+	prxq_new_flags(&q, true, VV_RING_IN_ORDER);
+	for (lap = 0; lap < 100; lap++) {
+		uint16_t slot = pd.avail_idx;
+
+		assert_int_equal(pdev_rx_frame(60, 1, 1), slot);
+		pdev_rx_frame(9000, 5, 5);
+		assert_int_equal(prx_all(&q, &bytes), 2);
+		assert_int_equal(bytes, 9060);
+	}
+	assert_int_equal(q.stats.errors, 0);
+	assert_int_equal(q.ring.packed.bad_used, 0);
+	assert_int_equal(q.ring.packed.num_free, 0);
+	rxq_done(&q);
+}
+
+/* The device takes the next buffer and says `id` with `len` for it. */
+static void
+pdev_rx_lie(uint16_t id, uint32_t len, uint16_t num_buffers)
+{
+	struct virtio_net_hdr_mrg_rxbuf h = { .num_buffers = num_buffers };
+	struct pdev_buf b;
+
+	assert_true(pdev_take(&pd, &b));
+	memcpy((void *)(uintptr_t)b.addr[0], &h, HDR);
+	pdev_put_used(&pd, id, len, 1);
+}
+
+static void
+test_packed_rx_inorder_hostile(void **state)
+{
+	struct virtio_vdpa_rxq q;
+	struct pdev_buf b;
+	uint32_t bytes;
+	int lap;
+
+	(void)state;
+	prxq_new_flags(&q, true, VV_RING_IN_ORDER);
+	for (lap = 0; lap < 3 * RING / 8; lap++) {
+		uint16_t next = pd.avail_idx;
+
+		pdev_rx_lie((next + 1) % RING, HDR + 60, 1);	/* not its slot */
+		pdev_rx_lie(RING + 5, HDR + 60, 1);		/* out of range */
+		pdev_rx_lie((next + 2) % RING, 4096, 1);	/* longer than posted */
+		pdev_rx_lie((next + 3) % RING, HDR, 1);		/* header only */
+		pdev_rx_lie((next + 4) % RING, HDR + 60, RING + 1);
+		pdev_rx_frame(60, 1, 1);
+		pdev_rx_frame(3000, 2, 2);
+		assert_int_equal(prx_all(&q, &bytes), 2);
+		assert_int_equal(bytes, 3060);
+		assert_int_equal(q.ring.packed.num_free, 0);
+	}
+	assert_int_equal(q.ring.packed.bad_used, 3 * (3 * RING / 8));
+	assert_int_equal(q.stats.errors, 2 * (3 * RING / 8));
+	/* After stop, a late used descriptor names nothing in flight. */
+	assert_true(pdev_take(&pd, &b));
+	virtio_vdpa_rxq_drain(&q);
+	pdev_init(&pd, q.ring.packed.desc, RING);
+	pdev_put_used(&pd, b.id, 100, 1);
+	assert_int_equal(prx_all(&q, &bytes), 0);
 	rxq_done(&q);
 }
 
@@ -1470,6 +1547,8 @@ main(void)
 		cmocka_unit_test(test_rx_header_only_d6),
 		cmocka_unit_test(test_packed_rx_honest),
 		cmocka_unit_test(test_packed_rx_hostile),
+		cmocka_unit_test(test_packed_rx_inorder_honest),
+		cmocka_unit_test(test_packed_rx_inorder_hostile),
 		cmocka_unit_test(test_packed_tx),
 		cmocka_unit_test(test_packed_tx_inorder_batch),
 		cmocka_unit_test(test_packed_tx_kicks),

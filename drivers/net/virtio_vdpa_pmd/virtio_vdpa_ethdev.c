@@ -329,19 +329,17 @@ eth_tx_queue_release(struct rte_eth_dev *eth, uint16_t qid)
 }
 
 /*
- * How the negotiated features shape a ring. IN_ORDER: Tx reaps batches on
- * either layout; a split Rx ring keeps each buffer in its slot's own
- * descriptor (the fixed-slot bursts). Packed Rx takes ids as they come.
+ * How the negotiated features shape a ring. IN_ORDER: Tx reaps batches,
+ * and Rx keeps each buffer in its own slot (the fixed-slot bursts).
  */
 static unsigned int
-ring_flags(const struct virtio_vdpa_private *p, bool tx)
+ring_flags(const struct virtio_vdpa_private *p)
 {
 	unsigned int flags = 0;
 
 	if (p->dev.features & VV_BIT(VIRTIO_RING_F_EVENT_IDX))
 		flags |= VV_RING_EVENT_IDX;
-	if ((tx || !ring_packed(p)) &&
-	    (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER)))
+	if (p->dev.features & VV_BIT(VIRTIO_F_IN_ORDER))
 		flags |= VV_RING_IN_ORDER;
 	return flags;
 }
@@ -417,7 +415,7 @@ eth_rx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 	q->notify.fd = -1;
 	virtio_vdpa_rxq_prepare(q);
 	vv_ring_init(&q->ring, ring_packed(p), q->mz->addr, q->priv, size,
-		     ring_flags(p, false));
+		     ring_flags(p));
 	eth->data->rx_queues[qid] = q;
 	return 0;
 }
@@ -459,7 +457,7 @@ eth_tx_queue_setup(struct rte_eth_dev *eth, uint16_t qid, uint16_t nb_desc,
 			RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
 	q->notify.fd = -1;
 	vv_ring_init(&q->ring, ring_packed(p), q->mz->addr, q->priv, size,
-		     ring_flags(p, true));
+		     ring_flags(p));
 	eth->data->tx_queues[qid] = q;
 	return 0;
 }
@@ -616,10 +614,10 @@ eth_dev_start(struct rte_eth_dev *eth)
 		txq->offl = (uint16_t)tx_offl;
 		vv_ring_init(&rxq->ring, ring_packed(p), rxq->mz->addr,
 			     rxq->priv, vv_ring_size(&rxq->ring),
-			     ring_flags(p, false));
+			     ring_flags(p));
 		vv_ring_init(&txq->ring, ring_packed(p), txq->mz->addr,
 			     txq->priv, vv_ring_size(&txq->ring),
-			     ring_flags(p, true));
+			     ring_flags(p));
 		rxq->notify.fd = -1;
 		ret = virtio_vdpa_rxq_fill(rxq);
 		if (ret < 0) {
@@ -651,7 +649,7 @@ eth_dev_start(struct rte_eth_dev *eth)
 		 ring_packed(p) ? "packed" : "split", hdr_size,
 		 hash ? " with the device's RSS hash" : "",
 		 rx_work ? "with offload work" : "plain",
-		 ring_flags(p, false) & VV_RING_IN_ORDER ?
+		 ring_flags(p) & VV_RING_IN_ORDER ?
 		 " in fixed slots (IN_ORDER)" : "",
 		 rx_offl,
 		 tx_work ? "with offload work" : "plain", tx_offl);

@@ -128,7 +128,8 @@ rxq_post(struct virtio_vdpa_rxq *q, struct rte_mbuf *m, const bool packed,
 	if (packed) {
 		struct vv_packed_ring *r = &q->ring.packed;
 
-		id = (uint16_t)vv_packed_id_alloc(r, 1, q->post_len);
+		id = fixed ? vv_packed_fixed_post(r) :
+			(uint16_t)vv_packed_id_alloc(r, 1, q->post_len);
 		vv_packed_desc_put(r, id, addr, q->post_len, true, false);
 	} else if (fixed) {
 		struct vring_desc *d;
@@ -194,7 +195,8 @@ virtio_vdpa_rxq_fill(struct virtio_vdpa_rxq *q)
 	 * kick after DRIVER_OK would find nothing left to kick for.
 	 */
 	if (packed)
-		n = rxq_post_free(q, true, false);
+		n = q->ring.packed.in_order ? rxq_post_free(q, true, true) :
+			rxq_post_free(q, true, false);
 	else if (q->ring.split.in_order)
 		n = rxq_post_free(q, false, true);
 	else
@@ -207,12 +209,15 @@ virtio_vdpa_rxq_fill(struct virtio_vdpa_rxq *q)
 /*
  * The next used entry, each field read once. Split rings know how many
  * entries are pending; packed rings ask the descriptor. `fixed`: an
- * IN_ORDER split ring, whose entries are checked against their slot.
+ * IN_ORDER ring, whose entries are checked against their slot.
  */
 static __rte_always_inline enum vv_used
 rx_read(const struct virtio_vdpa_rxq *q, uint16_t pending, uint16_t *id,
 	uint32_t *len, const bool packed, const bool fixed)
 {
+	if (packed && fixed)
+		return vv_packed_fixed_read(&q->ring.packed, id, len,
+					    q->post_len);
 	if (packed)
 		return vv_packed_used_read(&q->ring.packed, id, len);
 	if (pending == 0)
@@ -231,7 +236,9 @@ rx_take(struct virtio_vdpa_rxq *q, uint16_t id, const bool packed,
 	struct rte_mbuf *m = q->sw_ring[id];
 
 	q->sw_ring[id] = NULL;
-	if (packed) {
+	if (packed && fixed) {
+		vv_packed_fixed_take(&q->ring.packed);
+	} else if (packed) {
 		vv_packed_used_take(&q->ring.packed, id);
 	} else if (fixed) {
 		vv_split_fixed_take(&q->ring.split);
@@ -357,7 +364,7 @@ rx_merge(struct virtio_vdpa_rxq *q, uint16_t id, uint32_t len, uint16_t nbufs,
 /*
  * One body, eight bursts: `packed`, `hash` and `offl` are constants in
  * each, so a burst carries not one instruction of the layout, header or
- * offload work it is not for. Split Rx has a second body for IN_ORDER
+ * offload work it is not for. Rx has a second body for IN_ORDER rings
  * (`fixed`), picked per call by one branch on the ring.
  */
 static __rte_always_inline uint16_t
@@ -443,6 +450,8 @@ rx_burst(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts,
 {
 	struct virtio_vdpa_rxq *q = rx_queue;
 
+	if (packed && q->ring.packed.in_order)
+		return rx_body(q, pkts, nb_pkts, true, true, hash, offl);
 	if (packed)
 		return rx_body(q, pkts, nb_pkts, true, false, hash, offl);
 	if (q->ring.split.in_order)
