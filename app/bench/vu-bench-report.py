@@ -246,7 +246,7 @@ def print_tables(rate_rows, cost_rows, params):
     print()
     print(f"Packet rates, Mpps at the receiver: median (min-max) of {params.get('reps')} runs, "
           f"{params.get('secs')} s each; ours = {params.get('ours_vdev')}, ref = {params.get('ref_vdev')}")
-    hdr = (f"{'case':<30}{'path':<9}{'size':>5}{'ours Mpps (min-max)':>26}{'hi/lo':>6}"
+    hdr = (f"{'case':<30}{'path':<15}{'size':>5}{'ours Mpps (min-max)':>26}{'hi/lo':>6}"
            f"{'ref Mpps (min-max)':>26}{'hi/lo':>6}{'ours/ref':>9}{'best':>6}")
     print(hdr)
     print("-" * len(hdr))
@@ -263,7 +263,7 @@ def print_tables(rate_rows, cost_rows, params):
             cells.append(cell)
             cells.append(f"{x['high_mode_runs']}/{x['low_mode_runs']}")
         best = f"{row['best_ratio']:.2f}" if row["best_ratio"] else "n/a"
-        print(f"{row['case_desc']:<30}{row['path']:<9}{row['size']:>5}{cells[0]:>26}{cells[1]:>6}"
+        print(f"{row['case_desc']:<30}{row['path']:<15}{row['size']:>5}{cells[0]:>26}{cells[1]:>6}"
               f"{cells[2]:>26}{cells[3]:>6}{ratio:>9}{best:>6}")
     print(f"hi/lo: runs at or above / below {MODE_SHARE:.0%} of the cell's best run (the machine's "
           f"two modes); best: ours' best run / ref's best run")
@@ -273,7 +273,7 @@ def print_tables(rate_rows, cost_rows, params):
         print()
         print(f"Instructions per packet in the burst function (callgrind Ir, inclusive of what it "
               f"calls; {params.get('cost_packets')} packets, burst {params.get('burst')})")
-        hdr = f"{'dir':<4}{'path':<9}{'size':>5}  {'ours Ir/pkt':>11}  {'function':<34}{'ref Ir/pkt':>11}  {'function':<34}{'ours/ref':>8}"
+        hdr = f"{'dir':<4}{'path':<15}{'size':>5}  {'ours Ir/pkt':>11}  {'function':<34}{'ref Ir/pkt':>11}  {'function':<34}{'ours/ref':>8}"
         print(hdr)
         print("-" * len(hdr))
         for row in cost_rows:
@@ -283,7 +283,7 @@ def print_tables(rate_rows, cost_rows, params):
             ov, of = cell("ours")
             rv, rf = cell("ref")
             ratio = f"{row['ratio']:.2f}" if row["ratio"] else "n/a"
-            print(f"{row['dir']:<4}{row['path']:<9}{row['size']:>5}  {ov}  {of[:33]:<34}{rv}  {rf[:33]:<34}{ratio:>8}")
+            print(f"{row['dir']:<4}{row['path']:<15}{row['size']:>5}  {ov}  {of[:33]:<34}{rv}  {rf[:33]:<34}{ratio:>8}")
 
 
 # ---- SVG -------------------------------------------------------------------------------
