@@ -398,12 +398,20 @@ vv_split_inorder_next(struct vv_split_ring *r, uint16_t last, bool *done)
  * callers that ask how full the ring is.
  */
 
-/* Takes the next slot; its descriptor is the slot's own. */
+/*
+ * Takes the next slot; its descriptor is the slot's own. The avail entry
+ * is only read: a peer that overwrote it gets it back, and a peer that
+ * follows it (after a vhost-user reconnect) finds it right.
+ */
 static inline uint16_t
 vv_split_fixed_post(struct vv_split_ring *r)
 {
+	uint16_t slot = r->avail_idx++ & r->mask;
+
+	if (r->avail->ring[slot] != slot)
+		r->avail->ring[slot] = slot;
 	r->num_free--;
-	return r->avail_idx++ & r->mask;
+	return slot;
 }
 
 /*

@@ -372,6 +372,12 @@ test_rx_inorder_hostile(void **state)
 	}
 	assert_int_equal(r->bad_used, 4 * (3 * RING / 8));
 	assert_int_equal(q.stats.errors, 2 * (3 * RING / 8));
+	/* An avail entry the device overwrote is set right when reposted. */
+	lap = r->used_idx & r->mask;
+	r->avail->ring[lap] = (uint16_t)((lap + 1) & r->mask);
+	dev_rx_lie(r, (uint32_t)lap, HDR + 60, 1);
+	assert_int_equal(rx_all(&q, &bytes), 1);
+	assert_int_equal(r->avail->ring[lap], lap);
 	/* A frame whose second buffer names another slot: all of it dropped. */
 	dev_rx_lie(r, r->used->idx & r->mask, 2048 + HDR, 2);
 	dev_rx_lie(r, RING + 1, 10, 1);
