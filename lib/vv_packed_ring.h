@@ -371,6 +371,10 @@ vv_packed_fixed_read(const struct vv_packed_ring *r, uint16_t *id,
 		0;
 	uint16_t flags, v;
 
+	/*
+	 * vv_packed_used_read's check, kept apart: a shared helper returning
+	 * the descriptor or NULL cost recv_packed 10 instructions a packet.
+	 */
 	if (r->used_pos == r->avail_pos)
 		return VV_USED_NONE;
 	flags = atomic_load_explicit((_Atomic uint16_t *)&d->flags,

@@ -1252,6 +1252,21 @@ test_packed_rx_honest(void **state)
 	rxq_done(&q);
 }
 
+/* After stop, a late used descriptor names nothing in flight. */
+static void
+packed_rx_late_after_stop(struct virtio_vdpa_rxq *q)
+{
+	struct pdev_buf b;
+	uint32_t bytes;
+
+	assert_true(pdev_take(&pd, &b));
+	virtio_vdpa_rxq_drain(q);
+	pdev_init(&pd, q->ring.packed.desc, RING);
+	pdev_put_used(&pd, b.id, 100, 1);
+	assert_int_equal(prx_all(q, &bytes), 0);
+	rxq_done(q);
+}
+
 /* IN_ORDER packed Rx: the buffer in slot s has id s, handed back in turn. */
 static void
 test_packed_rx_inorder_honest(void **state)
@@ -1292,7 +1307,6 @@ static void
 test_packed_rx_inorder_hostile(void **state)
 {
 	struct virtio_vdpa_rxq q;
-	struct pdev_buf b;
 	uint32_t bytes;
 	int lap;
 
@@ -1314,13 +1328,7 @@ test_packed_rx_inorder_hostile(void **state)
 	}
 	assert_int_equal(q.ring.packed.bad_used, 3 * (3 * RING / 8));
 	assert_int_equal(q.stats.errors, 2 * (3 * RING / 8));
-	/* After stop, a late used descriptor names nothing in flight. */
-	assert_true(pdev_take(&pd, &b));
-	virtio_vdpa_rxq_drain(&q);
-	pdev_init(&pd, q.ring.packed.desc, RING);
-	pdev_put_used(&pd, b.id, 100, 1);
-	assert_int_equal(prx_all(&q, &bytes), 0);
-	rxq_done(&q);
+	packed_rx_late_after_stop(&q);
 }
 
 static void
@@ -1357,13 +1365,7 @@ test_packed_rx_hostile(void **state)
 	pdev_rx_frame(60, 1, 1);
 	assert_int_equal(prx_all(&q, &bytes), 1);
 	assert_int_equal(bytes, 60);
-	/* After stop, a late used descriptor names nothing in flight. */
-	assert_true(pdev_take(&pd, &b));
-	virtio_vdpa_rxq_drain(&q);
-	pdev_init(&pd, q.ring.packed.desc, RING);
-	pdev_put_used(&pd, b.id, 100, 1);
-	assert_int_equal(prx_all(&q, &bytes), 0);
-	rxq_done(&q);
+	packed_rx_late_after_stop(&q);
 }
 
 static void
