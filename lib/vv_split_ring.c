@@ -74,7 +74,7 @@ vv_split_ring_init(struct vv_split_ring *r, void *shm, void *priv,
 	for (i = 0; i < size; i++)
 		r->next[i] = (uint16_t)(i + 1);
 	r->free_tail = size - 1;
-	/* An IN_ORDER Rx ring never writes its avail ring again (fixed slots). */
+	/* An IN_ORDER Rx ring keeps these entries (fixed slots). */
 	if (r->in_order)
 		for (i = 0; i < size; i++)
 			r->avail->ring[i] = i;

@@ -391,7 +391,7 @@ vv_split_inorder_next(struct vv_split_ring *r, uint16_t last, bool *done)
 
 /*
  * IN_ORDER rings whose buffers are each one descriptor (Rx): avail slot s
- * always carries descriptor s & mask, so the avail ring is written once
+ * always carries descriptor s & mask, so the avail ring is laid out once
  * (vv_split_ring_init), and the k-th used entry must complete the k-th slot
  * made available. No free list and no per-head state: the checks are
  * against the slot the entry must be for. num_free is kept, for the
@@ -400,8 +400,8 @@ vv_split_inorder_next(struct vv_split_ring *r, uint16_t last, bool *done)
 
 /*
  * Takes the next slot; its descriptor is the slot's own. The avail entry
- * is only read: a peer that overwrote it gets it back, and a peer that
- * follows it (after a vhost-user reconnect) finds it right.
+ * is read, and written only when a peer overwrote it, so that a peer
+ * following it (after a vhost-user reconnect) finds it right.
  */
 static inline uint16_t
 vv_split_fixed_post(struct vv_split_ring *r)
